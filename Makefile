@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: Apache-2.0
+# sockvx: one entry point for building, testing and running the demo.
+# `make help` lists the targets. V=1 prints full commands.
+
+OUTPUT ?= .output
+PREFIX ?= /usr/local
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_INCLUDES := -I$(OUTPUT) -Ibpf/include -Ibpf/sockops
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Wno-unused-function $(BPF_INCLUDES)
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE \
+	-I$(OUTPUT) -Ibpf/include -Ibpf/sockops -Iloader
+LDLIBS_BPF := -lbpf -lelf -lz -lcjson
+
+BPF_OBJS := $(OUTPUT)/sockops.bpf.o $(OUTPUT)/drain.bpf.o
+SKELS := $(OUTPUT)/sockops.skel.h $(OUTPUT)/drain.skel.h
+
+LOADER_SRCS := $(wildcard loader/*.c)
+LOADER_OBJS := $(patsubst loader/%.c,$(OUTPUT)/loader/%.o,$(LOADER_SRCS))
+LOADER_LIB_OBJS := $(filter-out $(OUTPUT)/loader/main.o,$(LOADER_OBJS))
+
+TEST_UNIT_SRCS := $(wildcard test/unit/*.c)
+TEST_UNIT_BINS := $(patsubst test/unit/%.c,$(OUTPUT)/test/%,$(TEST_UNIT_SRCS))
+TEST_TOOL_SRCS := $(wildcard test/tools/*.c)
+TEST_TOOL_BINS := $(patsubst test/tools/%.c,$(OUTPUT)/tools/%,$(TEST_TOOL_SRCS))
+
+.DEFAULT_GOAL := all
+.PHONY: all help deps test test-unit test-live test-e2e demo bench check format clean
+
+all: $(OUTPUT)/sockvxctl $(TEST_TOOL_BINS) ## build everything (default)
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+deps: ## install build and test dependencies (apt; idempotent; root)
+	$(Q)scripts/install-deps.sh
+
+$(OUTPUT) $(OUTPUT)/loader $(OUTPUT)/test $(OUTPUT)/tools:
+	$(Q)mkdir -p $@
+
+# vmlinux.h describes the running kernel's types (CO-RE relocates at load).
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/%.bpf.o: bpf/sockops/%.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $@.d -c $< -o $@.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/loader/%.o: loader/%.c $(SKELS) | $(OUTPUT)/loader
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/sockvxctl: $(LOADER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_BPF) -o $@
+
+$(OUTPUT)/test/%: test/unit/%.c $(LOADER_LIB_OBJS) | $(OUTPUT)/test
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LOADER_LIB_OBJS) -lcmocka $(LDLIBS_BPF) -o $@
+
+$(OUTPUT)/tools/%: test/tools/%.c | $(OUTPUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -lpthread -lcrypto -o $@
+
+test: deps ## install deps, build, run every test (unit, BPF, live, e2e)
+	$(Q)$(MAKE) --no-print-directory all $(TEST_UNIT_BINS)
+	$(Q)OUTPUT=$(OUTPUT) test/run.sh
+
+test-unit: all $(TEST_UNIT_BINS) ## run unit tests only
+	$(Q)OUTPUT=$(OUTPUT) test/run.sh unit
+
+demo: deps ## install deps, build, run the two-pod sandbox demo
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)OUTPUT=$(OUTPUT) e2e/demo.sh
+
+check: $(SKELS) ## static analysis (clang-tidy, cppcheck, shellcheck if present)
+	$(Q)clang-tidy --quiet $(LOADER_SRCS) $(TEST_UNIT_SRCS) -- $(CFLAGS)
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr -I bpf/include -I loader $(LOADER_SRCS) $(TEST_TOOL_SRCS)
+	$(Q)if command -v shellcheck >/dev/null; then shellcheck -x scripts/*.sh test/*.sh e2e/*.sh; fi
+
+format: ## format C sources with the kernel's .clang-format
+	$(Q)clang-format -i $(shell find bpf loader test cni -name '*.[ch]' 2>/dev/null)
+
+clean: ## remove generated files
+	$(Q)rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d)

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <cjson/cJSON.h>
+#include "control.h"
+#include "log.h"
+#include "parse.h"
+#include "pins.h"
+#include "sockvx_abi.h"
+#include "sysenv.h"
+
+static int open_map(const char *pin_dir, const char *name)
+{
+	int r = sx_require_root();
+
+	return r ? r : sx_pin_open(pin_dir, name, 0);
+}
+
+/*
+ * Endpoints are parsed and validated all together before the first write,
+ * so a bad address in a list changes nothing.
+ */
+static int parse_endpoints(int argc, char **argv, struct sx_endpoint_key *keys)
+{
+	int i;
+
+	if (argc < 1) {
+		pr_warn("sockvxctl: endpoint: expected at least one IP address\n");
+		return -EINVAL;
+	}
+	for (i = 0; i < argc; i++) {
+		if (sx_parse_endpoint(argv[i], &keys[i])) {
+			pr_warn("sockvxctl: endpoint: '%s' is not an IPv4 or IPv6 address\n",
+				argv[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int sx_endpoint_add(const char *pin_dir, int argc, char **argv)
+{
+	struct sx_endpoint_key keys[argc > 0 ? argc : 1];
+	struct sx_endpoint ep = { .flags = SX_EP_F_LOCAL };
+	char added[argc > 0 ? argc : 1];
+	int fd, i, r;
+
+	r = parse_endpoints(argc, argv, keys);
+	if (r)
+		return r;
+	fd = open_map(pin_dir, SX_MAP_ENDPOINTS);
+	if (fd < 0)
+		return fd;
+	memset(added, 0, sizeof(added));
+	for (i = 0; i < argc; i++) {
+		/* BPF_NOEXIST keeps what the dataplane already knows of an endpoint. */
+		if (!bpf_map_update_elem(fd, &keys[i], &ep, BPF_NOEXIST)) {
+			added[i] = 1;
+			continue;
+		}
+		if (errno == EEXIST)
+			continue;
+		r = -errno;
+		pr_warn("sockvxctl: endpoint add %s: %s%s\n", argv[i], strerror(-r),
+			r == -E2BIG ? " (the endpoint map is full)" : "");
+		while (--i >= 0) /* roll back what this call added */
+			if (added[i])
+				bpf_map_delete_elem(fd, &keys[i]);
+		break;
+	}
+	close(fd);
+	return r;
+}
+
+int sx_endpoint_del(const char *pin_dir, int argc, char **argv)
+{
+	struct sx_endpoint_key keys[argc > 0 ? argc : 1];
+	int fd, i, r;
+
+	r = parse_endpoints(argc, argv, keys);
+	if (r)
+		return r;
+	fd = open_map(pin_dir, SX_MAP_ENDPOINTS);
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < argc; i++) /* deleting an absent endpoint is not an error */
+		if (bpf_map_delete_elem(fd, &keys[i]) && errno != ENOENT) {
+			r = -errno;
+			pr_warn("sockvxctl: endpoint del %s: %s\n", argv[i], strerror(-r));
+		}
+	close(fd);
+	return r;
+}
+
+int sx_endpoint_list(const char *pin_dir, int json)
+{
+	struct sx_endpoint_key key, next, *prev = NULL;
+	cJSON *arr = json ? cJSON_CreateArray() : NULL;
+	char ip[64];
+	int fd;
+
+	fd = open_map(pin_dir, SX_MAP_ENDPOINTS);
+	if (fd < 0) {
+		cJSON_Delete(arr);
+		return fd;
+	}
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct sx_endpoint ep;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &ep))
+			continue; /* deleted meanwhile */
+		sx_format_endpoint(&key, ip, sizeof(ip));
+		if (json) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "ip", ip);
+			cJSON_AddNumberToObject(o, "ifindex", ep.ifindex);
+			cJSON_AddNumberToObject(o, "flags", ep.flags);
+			cJSON_AddItemToArray(arr, o);
+		} else {
+			printf("%s\n", ip);
+		}
+	}
+	close(fd);
+	if (json) {
+		char *s = cJSON_Print(arr);
+
+		puts(s);
+		cJSON_free(s);
+		cJSON_Delete(arr);
+	}
+	return 0;
+}
+
+int sx_accel_set(const char *pin_dir, int on)
+{
+	struct sx_config cfg = {};
+	__u32 zero = 0;
+	int fd, r = 0;
+
+	fd = open_map(pin_dir, SX_MAP_CONFIG);
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		r = -errno;
+	cfg.accel_disabled = !on;
+	if (!r && bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+		r = -errno;
+	close(fd);
+	if (r)
+		pr_warn("sockvxctl: accel: %s\n", strerror(-r));
+	else
+		printf("acceleration %s\n", on ? "on" : "off");
+	return r;
+}
+
+int sx_exclude_port(const char *pin_dir, int add, int argc, char **argv)
+{
+	__u16 ports[argc > 0 ? argc : 1];
+	__u8 one = 1;
+	int fd, i, r = 0;
+
+	if (argc < 1) {
+		pr_warn("sockvxctl: exclude-port: expected at least one port\n");
+		return -EINVAL;
+	}
+	for (i = 0; i < argc; i++) {
+		if (sx_parse_port(argv[i], &ports[i])) {
+			pr_warn("sockvxctl: exclude-port: '%s' is not a port (1-65535)\n", argv[i]);
+			return -EINVAL;
+		}
+	}
+	fd = open_map(pin_dir, SX_MAP_EXCL_PORTS);
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < argc && !r; i++) {
+		if (add ? bpf_map_update_elem(fd, &ports[i], &one, BPF_ANY) :
+			  (bpf_map_delete_elem(fd, &ports[i]) && errno != ENOENT)) {
+			r = -errno;
+			pr_warn("sockvxctl: exclude-port %s %s: %s\n", add ? "add" : "del", argv[i],
+				strerror(-r));
+		}
+	}
+	close(fd);
+	return r;
+}
+
+int sx_exclude_port_list(const char *pin_dir, int json)
+{
+	__u16 key, next, *prev = NULL;
+	cJSON *arr = cJSON_CreateArray();
+	int fd;
+
+	fd = open_map(pin_dir, SX_MAP_EXCL_PORTS);
+	if (fd < 0) {
+		cJSON_Delete(arr);
+		return fd;
+	}
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (json)
+			cJSON_AddItemToArray(arr, cJSON_CreateNumber(key));
+		else
+			printf("%u\n", key);
+	}
+	close(fd);
+	if (json) {
+		char *s = cJSON_PrintUnformatted(arr);
+
+		puts(s);
+		cJSON_free(s);
+	}
+	cJSON_Delete(arr);
+	return 0;
+}

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * load: open -> load (maps pinned or reused by name) -> attach sk_msg to the
+ * sockhash -> attach sockops to the cgroup through a pinned bpf_link (or
+ * update the existing link's program in place) -> pin programs.
+ * unload: stop redirects -> detach sockops -> drain the sockhash without
+ * losing unread bytes -> detach sk_msg -> remove every pin.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "drain.skel.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "pins.h"
+#include "sockops.skel.h"
+#include "sockvx_abi.h"
+#include "sysenv.h"
+
+static int set_draining(int config_fd, __u32 draining)
+{
+	struct sx_config cfg = {};
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(config_fd, &zero, &cfg))
+		return -errno;
+	cfg.draining = draining;
+	if (bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/*
+ * Pins fd under name, replacing an older pin. bpffs has no rename, so the old
+ * pin goes first; callers hold an fd to the new object, which keeps it alive
+ * (and, for a link, attached) in between.
+ */
+static int replace_pin(int fd, const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (sx_pin_path(path, sizeof(path), pin_dir, name))
+		return -ENAMETOOLONG;
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	return bpf_obj_pin(fd, path) ? -errno : 0;
+}
+
+static __u64 cgroup_id_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : (__u64)st.st_ino;
+}
+
+/*
+ * Attach sockops through a pinned bpf_link. An existing link on the same
+ * cgroup has its program swapped atomically (BPF_LINK_UPDATE), so a reload
+ * never leaves a window without the program. Returns 0 or -errno.
+ */
+static int attach_sockops(int prog_fd, const char *pin_dir, const char *cgroup)
+{
+	struct bpf_link_info info;
+	__u32 info_len = sizeof(info);
+	int link_fd, cg_fd, r;
+
+	link_fd = sx_pin_open(pin_dir, SX_PIN_LINK_SOCKOPS, 1);
+	if (link_fd >= 0) {
+		memset(&info, 0, sizeof(info));
+		r = bpf_obj_get_info_by_fd(link_fd, &info, &info_len) ? -errno : 0;
+		if (!r && info.type == BPF_LINK_TYPE_CGROUP &&
+		    info.cgroup.cgroup_id == cgroup_id_of(cgroup)) {
+			r = bpf_link_update(link_fd, prog_fd, NULL) ? -errno : 0;
+			close(link_fd);
+			if (r)
+				pr_warn("sockvxctl: cannot update the sockops link: %s\n",
+					strerror(-r));
+			else
+				pr_info("sockops: link on %s updated in place\n", cgroup);
+			return r;
+		}
+		close(link_fd);
+		/* A different cgroup: attach anew; the pin swap below detaches the old. */
+	}
+	cg_fd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg_fd < 0) {
+		r = -errno;
+		pr_warn("sockvxctl: cannot open cgroup %s: %s\n", cgroup, strerror(-r));
+		return r;
+	}
+	link_fd = bpf_link_create(prog_fd, cg_fd, BPF_CGROUP_SOCK_OPS, NULL);
+	r = link_fd < 0 ? -errno : 0;
+	close(cg_fd);
+	if (r) {
+		pr_warn("sockvxctl: cannot attach sockops to %s: %s\n", cgroup, strerror(-r));
+		return r;
+	}
+	r = replace_pin(link_fd, pin_dir, SX_PIN_LINK_SOCKOPS);
+	close(link_fd); /* the pin holds the link; closing the fd keeps it attached */
+	if (r)
+		pr_warn("sockvxctl: cannot pin the sockops link: %s\n", strerror(-r));
+	else
+		pr_info("sockops: attached to %s through a pinned bpf_link\n", cgroup);
+	return r;
+}
+
+static void unpin_name(const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (!sx_pin_path(path, sizeof(path), pin_dir, name) && unlink(path) && errno != ENOENT)
+		pr_warn("sockvxctl: cannot remove %s: %s\n", path, strerror(errno));
+}
+
+static void remove_all_pins(const char *pin_dir)
+{
+	size_t i;
+
+	unpin_name(pin_dir, SX_PIN_LINK_SOCKOPS);
+	unpin_name(pin_dir, SX_PIN_PROG_SOCKOPS);
+	unpin_name(pin_dir, SX_PIN_PROG_SK_MSG);
+	for (i = 0; i < sx_map_count; i++)
+		unpin_name(pin_dir, sx_map_names[i]);
+	if (rmdir(pin_dir) && errno != ENOENT)
+		pr_warn("sockvxctl: %s not removed: %s (it holds files sockvx did not create)\n",
+			pin_dir, strerror(errno));
+}
+
+int sx_load(const struct sx_load_opts *o)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = o->pin_dir);
+	char cgroup[PATH_MAX];
+	struct sockops_bpf *skel = NULL;
+	bool fresh;
+	int r, msg_fd, map_fd;
+
+	r = sx_require_root();
+	if (!r)
+		r = sx_require_btf();
+	if (r)
+		return r;
+	if (o->cgroup) {
+		if (snprintf(cgroup, sizeof(cgroup), "%s", o->cgroup) >= (int)sizeof(cgroup))
+			return -ENAMETOOLONG;
+	} else if ((r = sx_find_cgroup2_root(cgroup, sizeof(cgroup)))) {
+		return r;
+	}
+	r = sx_check_cgroup2(cgroup);
+	if (!r)
+		r = sx_ensure_bpffs(o->pin_dir, 1);
+	if (r)
+		return r;
+
+	fresh = access(o->pin_dir, F_OK) != 0;
+	if (fresh && mkdir(o->pin_dir, 0700)) {
+		r = -errno;
+		pr_warn("sockvxctl: cannot create %s: %s\n", o->pin_dir, strerror(-r));
+		return r;
+	}
+
+	skel = sockops_bpf__open_opts(&open_opts);
+	if (!skel) {
+		r = -errno;
+		pr_warn("sockvxctl: cannot open the BPF object: %s\n", strerror(-r));
+		goto fail;
+	}
+	r = sockops_bpf__load(skel);
+	if (r) {
+		pr_warn("sockvxctl: cannot load the BPF programs: %s%s\n", strerror(-r),
+			fresh ? "" :
+				" (if the pinned maps in the pin directory come from an incompatible build, run 'sockvxctl unload' first)");
+		goto fail;
+	}
+	msg_fd = bpf_program__fd(skel->progs.sx_sk_msg);
+	map_fd = bpf_map__fd(skel->maps.sx_sockhash_v1);
+	/* Replaces the program of an earlier load; sockets already in the map keep theirs. */
+	if (bpf_prog_attach(msg_fd, map_fd, BPF_SK_MSG_VERDICT, 0)) {
+		r = -errno;
+		pr_warn("sockvxctl: cannot attach sk_msg to the sockhash: %s\n", strerror(-r));
+		goto fail;
+	}
+	r = attach_sockops(bpf_program__fd(skel->progs.sx_sockops), o->pin_dir, cgroup);
+	if (r)
+		goto fail;
+	r = replace_pin(bpf_program__fd(skel->progs.sx_sockops), o->pin_dir, SX_PIN_PROG_SOCKOPS);
+	if (!r)
+		r = replace_pin(msg_fd, o->pin_dir, SX_PIN_PROG_SK_MSG);
+	if (r) {
+		pr_warn("sockvxctl: cannot pin programs: %s\n", strerror(-r));
+		goto fail;
+	}
+	/* A load after an interrupted unload resumes acceleration. */
+	r = set_draining(bpf_map__fd(skel->maps.sx_config_v1), 0);
+	if (r) {
+		pr_warn("sockvxctl: cannot update the config map: %s\n", strerror(-r));
+		goto fail;
+	}
+	sockops_bpf__destroy(skel);
+	printf("sockvx loaded: pins in %s, sockops on %s\n", o->pin_dir, cgroup);
+	return 0;
+
+fail:
+	if (skel && fresh && bpf_map__fd(skel->maps.sx_sockhash_v1) >= 0)
+		bpf_prog_detach2(bpf_program__fd(skel->progs.sx_sk_msg),
+				 bpf_map__fd(skel->maps.sx_sockhash_v1), BPF_SK_MSG_VERDICT);
+	sockops_bpf__destroy(skel);
+	if (fresh)
+		remove_all_pins(o->pin_dir); /* nothing half attached is left behind */
+	return r;
+}
+
+/* One pass of the drain iterator. Returns sockets still holding data, or -errno. */
+static long drain_pass(struct drain_bpf *skel, int sockhash_fd, __u64 *removed)
+{
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	union bpf_iter_link_info linfo = { .map.map_fd = (__u32)sockhash_fd };
+	struct bpf_link *link;
+	char buf[64];
+	int iter_fd;
+	long r = 0;
+
+	opts.link_info = &linfo;
+	opts.link_info_len = sizeof(linfo);
+	skel->bss->removed = 0;
+	skel->bss->remaining = 0;
+	link = bpf_program__attach_iter(skel->progs.sx_drain, &opts);
+	if (!link)
+		return -errno;
+	iter_fd = bpf_iter_create(bpf_link__fd(link));
+	if (iter_fd < 0) {
+		r = -errno;
+	} else {
+		while ((r = read(iter_fd, buf, sizeof(buf))) > 0)
+			;
+		r = r < 0 ? -errno : (long)skel->bss->remaining;
+		close(iter_fd);
+	}
+	*removed += skel->bss->removed;
+	bpf_link__destroy(link);
+	return r;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int sx_unload(const struct sx_unload_opts *o)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = o->pin_dir);
+	struct drain_bpf *drain = NULL;
+	int config_fd, sockhash_fd, msg_fd, waited = 0, r;
+	__u64 removed = 0;
+	long left = 0;
+
+	r = sx_require_root();
+	if (r)
+		return r;
+	if (access(o->pin_dir, F_OK)) {
+		printf("sockvx is not loaded in %s: nothing to unload\n", o->pin_dir);
+		return 0;
+	}
+	/* 1. No new redirects: every direction now goes through TCP. */
+	config_fd = sx_pin_open(o->pin_dir, SX_MAP_CONFIG, 1);
+	if (config_fd >= 0) {
+		r = set_draining(config_fd, 1);
+		close(config_fd);
+		if (r) {
+			pr_warn("sockvxctl: cannot stop redirects: %s\n", strerror(-r));
+			return r;
+		}
+	}
+	/* 2. No new sockets: dropping the only reference to the link detaches it. */
+	unpin_name(o->pin_dir, SX_PIN_LINK_SOCKOPS);
+	/* 3. Let a sendmsg that chose the redirect path just before finish it. */
+	sleep_ms(50);
+
+	/* 4. Drain: a socket leaves the sockhash only with an empty redirect queue. */
+	sockhash_fd = sx_pin_open(o->pin_dir, SX_MAP_SOCKHASH, 1);
+	if (sockhash_fd >= 0) {
+		drain = drain_bpf__open_opts(&open_opts);
+		r = drain ? drain_bpf__load(drain) : -errno;
+		if (r) {
+			pr_warn("sockvxctl: cannot load the drain program: %s\n", strerror(-r));
+			goto out;
+		}
+		for (;;) {
+			left = drain_pass(drain, sockhash_fd, &removed);
+			if (left <= 0 || waited >= o->timeout_ms)
+				break;
+			sleep_ms(20);
+			waited += 20;
+		}
+		if (left < 0) {
+			r = (int)left;
+			pr_warn("sockvxctl: cannot drain the sockhash: %s\n", strerror(-r));
+			goto out;
+		}
+		if (left > 0 && !o->force) {
+			pr_warn("sockvxctl: %ld accelerated socket(s) still hold data their application has not read; "
+				"acceleration is stopped and they drain as it reads: run 'sockvxctl unload' again "
+				"(or add --force to drop that data)\n", left);
+			r = -EBUSY;
+			goto out;
+		}
+		pr_info("drain: %llu socket(s) returned to plain TCP\n", (unsigned long long)removed);
+		/* 5. Detach sk_msg so the map holds no program reference. */
+		msg_fd = sx_pin_open(o->pin_dir, SX_PIN_PROG_SK_MSG, 1);
+		if (msg_fd >= 0) {
+			bpf_prog_detach2(msg_fd, sockhash_fd, BPF_SK_MSG_VERDICT);
+			close(msg_fd);
+		}
+	}
+	/* 6. Remove every pin; the kernel frees each object with its last reference. */
+	remove_all_pins(o->pin_dir);
+	printf("sockvx unloaded from %s\n", o->pin_dir);
+	r = 0;
+out:
+	drain_bpf__destroy(drain);
+	if (sockhash_fd >= 0)
+		close(sockhash_fd);
+	return r;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Levelled logging to stderr; libbpf's own messages go one level down. */
+#ifndef SOCKVX_LOG_H
+#define SOCKVX_LOG_H
+
+enum sx_log_level { SX_LOG_WARN = 0, SX_LOG_INFO = 1, SX_LOG_DEBUG = 2 };
+
+extern int sx_log_level;
+
+void sx_log(enum sx_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Route libbpf's messages through sx_log (warn -> info, info -> debug). */
+void sx_log_setup_libbpf(void);
+
+#define pr_warn(...) sx_log(SX_LOG_WARN, __VA_ARGS__)
+#define pr_info(...) sx_log(SX_LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) sx_log(SX_LOG_DEBUG, __VA_ARGS__)
+
+#endif

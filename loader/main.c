@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * sockvxctl: loads sockvx's BPF programs at node boot and exits; manages the
+ * pinned maps afterwards. Every command is a short-lived process: the state
+ * lives in bpffs pins.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "control.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "parse.h"
+#include "report.h"
+#include "sysenv.h"
+
+#define SX_VERSION "0.1.0"
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+	"usage: sockvxctl [-v] COMMAND [ARGS] [--pin-dir DIR]\n"
+	"\n"
+	"  load [--cgroup PATH]            load, pin and attach (idempotent; upgrades in place)\n"
+	"  unload [--timeout SEC] [--force] remove everything load created\n"
+	"  endpoint add|del IP...          register or remove pod addresses\n"
+	"  endpoint list [--json]          list pod addresses\n"
+	"  accel on|off                    switch socket acceleration for new traffic\n"
+	"  exclude-port add|del PORT...    never accelerate connections on these ports\n"
+	"  exclude-port list [--json]\n"
+	"  status [--json]                 kernel features, attachments, map fill\n"
+	"  stats [--json]                  dataplane counters\n"
+	"\n"
+	"  --pin-dir DIR   pin directory (default " SX_DEFAULT_PIN_DIR ")\n"
+	"  -v, --verbose   more output (twice: libbpf debug)\n"
+	"  --version       print the version\n";
+
+struct cli {
+	const char *pin_dir;
+	const char *cgroup;
+	int json;
+	int force;
+	int timeout_ms;
+	int argc;    /* positional arguments after the command */
+	char **argv;
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "sockvxctl: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nrun 'sockvxctl --help' for usage\n");
+	return EXIT_USAGE;
+}
+
+enum { OPT_PIN_DIR = 256, OPT_CGROUP, OPT_JSON, OPT_FORCE, OPT_TIMEOUT, OPT_VERSION };
+
+static const struct option long_opts[] = {
+	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Which options each command accepts; anything else is a usage error. */
+static int opt_allowed(const char *cmd, int opt)
+{
+	switch (opt) {
+	case OPT_PIN_DIR:
+	case 'v':
+		return 1;
+	case OPT_CGROUP:
+		return !strcmp(cmd, "load");
+	case OPT_FORCE:
+	case OPT_TIMEOUT:
+		return !strcmp(cmd, "unload");
+	case OPT_JSON:
+		return !strcmp(cmd, "status") || !strcmp(cmd, "stats") ||
+		       !strcmp(cmd, "endpoint") || !strcmp(cmd, "exclude-port");
+	}
+	return 0;
+}
+
+static int parse_cli(int argc, char **argv, const char *cmd, struct cli *c)
+{
+	char *end;
+	long v;
+	int opt;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
+		if (opt == '?')
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		if (opt == 'h') {
+			fputs(usage_text, stdout);
+			exit(0);
+		}
+		if (!opt_allowed(cmd, opt))
+			return usage_error("option '%s' does not apply to this command",
+					   argv[optind - 1]);
+		switch (opt) {
+		case OPT_PIN_DIR:
+			if (optarg[0] != '/')
+				return usage_error("--pin-dir must be an absolute path, not '%s'",
+						   optarg);
+			c->pin_dir = optarg;
+			break;
+		case OPT_CGROUP:
+			c->cgroup = optarg;
+			break;
+		case OPT_JSON:
+			c->json = 1;
+			break;
+		case OPT_FORCE:
+			c->force = 1;
+			break;
+		case OPT_TIMEOUT:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || v < 0 || v > 3600)
+				return usage_error("--timeout takes seconds (0-3600), not '%s'", optarg);
+			c->timeout_ms = (int)v * 1000;
+			break;
+		case 'v':
+			sx_log_level++;
+			break;
+		}
+	}
+	c->argc = argc - optind;
+	c->argv = argv + optind;
+	return 0;
+}
+
+static int sub_command(struct cli *c, const char *cmd, const char **sub)
+{
+	if (c->argc < 1)
+		return usage_error("%s: missing subcommand", cmd);
+	*sub = c->argv[0];
+	c->argc--;
+	c->argv++;
+	return 0;
+}
+
+static int run(const char *cmd, struct cli *c)
+{
+	const char *sub = NULL;
+	int on, r;
+
+	if (!strcmp(cmd, "load") || !strcmp(cmd, "unload") || !strcmp(cmd, "status") ||
+	    !strcmp(cmd, "stats")) {
+		if (c->argc)
+			return usage_error("unexpected argument '%s'", c->argv[0]);
+		if (!strcmp(cmd, "load")) {
+			struct sx_load_opts o = { .pin_dir = c->pin_dir, .cgroup = c->cgroup };
+
+			return sx_load(&o);
+		}
+		if (!strcmp(cmd, "unload")) {
+			struct sx_unload_opts o = { .pin_dir = c->pin_dir,
+						    .timeout_ms = c->timeout_ms,
+						    .force = c->force };
+
+			return sx_unload(&o);
+		}
+		return !strcmp(cmd, "status") ? sx_status(c->pin_dir, c->json) :
+						sx_stats(c->pin_dir, c->json);
+	}
+	if (!strcmp(cmd, "endpoint")) {
+		if ((r = sub_command(c, cmd, &sub)))
+			return r;
+		if (!strcmp(sub, "add"))
+			return sx_endpoint_add(c->pin_dir, c->argc, c->argv);
+		if (!strcmp(sub, "del"))
+			return sx_endpoint_del(c->pin_dir, c->argc, c->argv);
+		if (!strcmp(sub, "list"))
+			return c->argc ? usage_error("unexpected argument '%s'", c->argv[0]) :
+					 sx_endpoint_list(c->pin_dir, c->json);
+		return usage_error("endpoint: unknown subcommand '%s' (add, del, list)", sub);
+	}
+	if (!strcmp(cmd, "accel")) {
+		if (c->argc != 1 || sx_parse_onoff(c->argv[0], &on))
+			return usage_error("accel: expected 'on' or 'off'%s", "");
+		return sx_accel_set(c->pin_dir, on);
+	}
+	if (!strcmp(cmd, "exclude-port")) {
+		if ((r = sub_command(c, cmd, &sub)))
+			return r;
+		if (!strcmp(sub, "add") || !strcmp(sub, "del"))
+			return sx_exclude_port(c->pin_dir, !strcmp(sub, "add"), c->argc, c->argv);
+		if (!strcmp(sub, "list"))
+			return sx_exclude_port_list(c->pin_dir, c->json);
+		return usage_error("exclude-port: unknown subcommand '%s' (add, del, list)", sub);
+	}
+	return usage_error("unknown command '%s'", cmd);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { .pin_dir = SX_DEFAULT_PIN_DIR, .timeout_ms = 10000 };
+	const char *cmd;
+	int i, r;
+
+	/* Global flags may come before the command. */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("sockvxctl %s\n", SX_VERSION);
+			return 0;
+		}
+		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
+			sx_log_level++;
+		else
+			return usage_error("unknown option '%s'", argv[i]);
+	}
+	if (i >= argc)
+		return usage_error("missing command%s", "");
+	cmd = argv[i];
+	r = parse_cli(argc - i, argv + i, cmd, &c);
+	if (r)
+		return r;
+	sx_log_setup_libbpf();
+	r = run(cmd, &c);
+	return r == EXIT_USAGE ? EXIT_USAGE : r ? 1 : 0;
+}

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "log.h"
+#include "pins.h"
+#include "sockvx_abi.h"
+
+const char *const sx_map_names[] = {
+	SX_MAP_ENDPOINTS, SX_MAP_SOCKHASH,   SX_MAP_SOCKSTATE,
+	SX_MAP_CONFIG,    SX_MAP_EXCL_PORTS, SX_MAP_STATS,
+	SX_MAP_ACTIVE,
+};
+const size_t sx_map_count = sizeof(sx_map_names) / sizeof(sx_map_names[0]);
+
+int sx_pin_path(char *buf, size_t len, const char *pin_dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", pin_dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int sx_pin_open(const char *pin_dir, const char *name, int quiet)
+{
+	char path[4096];
+	int fd;
+
+	if (sx_pin_path(path, sizeof(path), pin_dir, name))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		fd = -errno;
+		if (quiet)
+			return fd;
+		if (fd == -ENOENT)
+			pr_warn("sockvxctl: sockvx is not loaded in %s (missing %s); run: sockvxctl load\n",
+				pin_dir, name);
+		else
+			pr_warn("sockvxctl: cannot open %s: %s\n", path, strerror(-fd));
+	}
+	return fd;
+}
+
+int sx_pin_exists(const char *pin_dir, const char *name)
+{
+	char path[4096];
+
+	if (sx_pin_path(path, sizeof(path), pin_dir, name))
+		return 0;
+	return access(path, F_OK) == 0;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Names of everything sockvxctl pins, and access to the pinned objects. */
+#ifndef SOCKVX_PINS_H
+#define SOCKVX_PINS_H
+
+#include <stddef.h>
+
+/* Programs and links pinned next to the maps (names are versioned too). */
+#define SX_PIN_PROG_SOCKOPS "prog_sockops_v1"
+#define SX_PIN_PROG_SK_MSG "prog_sk_msg_v1"
+#define SX_PIN_LINK_SOCKOPS "link_sockops_v1"
+
+/* Every map name, for unload and status. */
+extern const char *const sx_map_names[];
+extern const size_t sx_map_count;
+
+/* Builds "<pin_dir>/<name>". Returns -ENAMETOOLONG or 0. */
+int sx_pin_path(char *buf, size_t len, const char *pin_dir, const char *name);
+/*
+ * Opens a pinned object. Returns an fd, or -errno; with quiet == 0 it prints
+ * "sockvx is not loaded" style messages for a missing pin.
+ */
+int sx_pin_open(const char *pin_dir, const char *name, int quiet);
+/* 1 if the pin exists, 0 if not. */
+int sx_pin_exists(const char *pin_dir, const char *name);
+
+#endif

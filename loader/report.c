@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cjson/cJSON.h>
+#include "log.h"
+#include "pins.h"
+#include "report.h"
+#include "sysenv.h"
+
+static const char *const counter_names[SX_CNT_MAX] = SX_COUNTER_NAMES;
+
+int sx_read_counters(const char *pin_dir, __u64 *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *percpu;
+	__u32 id;
+	int fd, c, r = 0;
+
+	if (ncpu < 1)
+		return -EINVAL;
+	fd = sx_pin_open(pin_dir, SX_MAP_STATS, 0);
+	if (fd < 0)
+		return fd;
+	percpu = calloc((size_t)ncpu, sizeof(*percpu));
+	if (!percpu) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (id = 0; id < SX_CNT_MAX && !r; id++) {
+		out[id] = 0;
+		if (bpf_map_lookup_elem(fd, &id, percpu)) {
+			r = -errno;
+			break;
+		}
+		for (c = 0; c < ncpu; c++)
+			out[id] += percpu[c];
+	}
+	free(percpu);
+	close(fd);
+	return r;
+}
+
+int sx_stats(const char *pin_dir, int json)
+{
+	__u64 v[SX_CNT_MAX];
+	int i, r;
+
+	r = sx_require_root();
+	if (!r)
+		r = sx_read_counters(pin_dir, v);
+	if (r)
+		return r;
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+		char *s;
+
+		for (i = 0; i < SX_CNT_MAX; i++)
+			cJSON_AddNumberToObject(o, counter_names[i], (double)v[i]);
+		s = cJSON_Print(o);
+		puts(s);
+		cJSON_free(s);
+		cJSON_Delete(o);
+		return 0;
+	}
+	for (i = 0; i < SX_CNT_MAX; i++)
+		printf("%-32s %llu\n", counter_names[i], (unsigned long long)v[i]);
+	return 0;
+}
+
+/* Entries in a map (walked by key; fine for the sizes sockvx uses). */
+static long count_entries(int fd, __u32 key_size)
+{
+	char key[128], next[128];
+	void *prev = NULL;
+	long n = 0;
+
+	if (key_size > sizeof(key))
+		return -EINVAL;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+static cJSON *map_report(const char *pin_dir, const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	cJSON *o = cJSON_CreateObject();
+	int fd = sx_pin_open(pin_dir, name, 1);
+
+	cJSON_AddStringToObject(o, "name", name);
+	cJSON_AddBoolToObject(o, "pinned", fd >= 0);
+	if (fd < 0)
+		return o;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		cJSON_AddNumberToObject(o, "id", info.id);
+		cJSON_AddNumberToObject(o, "capacity", info.max_entries);
+		if (info.type != BPF_MAP_TYPE_SK_STORAGE && info.type != BPF_MAP_TYPE_ARRAY &&
+		    info.type != BPF_MAP_TYPE_PERCPU_ARRAY)
+			cJSON_AddNumberToObject(o, "entries",
+						(double)count_entries(fd, info.key_size));
+	}
+	close(fd);
+	return o;
+}
+
+static cJSON *prog_report(const char *pin_dir, const char *pin)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	cJSON *o = cJSON_CreateObject();
+	int fd = sx_pin_open(pin_dir, pin, 1);
+
+	cJSON_AddBoolToObject(o, "pinned", fd >= 0);
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		cJSON_AddStringToObject(o, "name", info.name);
+		cJSON_AddNumberToObject(o, "id", info.id);
+	}
+	if (fd >= 0)
+		close(fd);
+	return o;
+}
+
+static cJSON *features_report(void)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct utsname u;
+	char cg[PATH_MAX];
+	FILE *mi;
+
+	if (!uname(&u))
+		cJSON_AddStringToObject(o, "kernel", u.release);
+	cJSON_AddBoolToObject(o, "btf", access(SX_BTF_PATH, R_OK) == 0);
+	cJSON_AddBoolToObject(o, "bpffs", sx_path_is_bpffs(SX_BPFFS_ROOT) == 1);
+	mi = fopen("/proc/self/mountinfo", "re");
+	if (mi && !sx_mountinfo_find_cgroup2(mi, cg, sizeof(cg)))
+		cJSON_AddStringToObject(o, "cgroup2", cg);
+	else
+		cJSON_AddNullToObject(o, "cgroup2");
+	if (mi)
+		fclose(mi);
+	cJSON_AddBoolToObject(o, "sockops", libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCK_OPS, NULL) == 1);
+	cJSON_AddBoolToObject(o, "sk_msg", libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SK_MSG, NULL) == 1);
+	cJSON_AddBoolToObject(o, "sockhash", libbpf_probe_bpf_map_type(BPF_MAP_TYPE_SOCKHASH, NULL) == 1);
+	cJSON_AddBoolToObject(o, "sk_storage", libbpf_probe_bpf_map_type(BPF_MAP_TYPE_SK_STORAGE, NULL) == 1);
+	cJSON_AddBoolToObject(o, "lpm_trie", libbpf_probe_bpf_map_type(BPF_MAP_TYPE_LPM_TRIE, NULL) == 1);
+	return o;
+}
+
+static cJSON *status_build(const char *pin_dir)
+{
+	cJSON *root = cJSON_CreateObject(), *maps, *att;
+	struct bpf_link_info li = {};
+	__u32 len = sizeof(li);
+	struct sx_config cfg = {};
+	__u32 zero = 0;
+	size_t i;
+	int fd;
+
+	cJSON_AddStringToObject(root, "pin_dir", pin_dir);
+	cJSON_AddItemToObject(root, "features", features_report());
+	cJSON_AddBoolToObject(root, "loaded", sx_pin_exists(pin_dir, SX_MAP_SOCKHASH) &&
+						    sx_pin_exists(pin_dir, SX_PIN_LINK_SOCKOPS));
+	fd = sx_pin_open(pin_dir, SX_MAP_CONFIG, 1);
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &cfg))
+		cJSON_AddStringToObject(root, "acceleration",
+					cfg.draining ? "draining" : cfg.accel_disabled ? "off" : "on");
+	else
+		cJSON_AddNullToObject(root, "acceleration");
+	if (fd >= 0)
+		close(fd);
+
+	att = cJSON_AddObjectToObject(root, "sockops");
+	cJSON_AddItemToObject(att, "program", prog_report(pin_dir, SX_PIN_PROG_SOCKOPS));
+	fd = sx_pin_open(pin_dir, SX_PIN_LINK_SOCKOPS, 1);
+	cJSON_AddBoolToObject(att, "attached", fd >= 0);
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &li, &len)) {
+		cJSON_AddNumberToObject(att, "link_id", li.id);
+		cJSON_AddNumberToObject(att, "cgroup_id", (double)li.cgroup.cgroup_id);
+	}
+	if (fd >= 0)
+		close(fd);
+
+	att = cJSON_AddObjectToObject(root, "sk_msg");
+	cJSON_AddItemToObject(att, "program", prog_report(pin_dir, SX_PIN_PROG_SK_MSG));
+	fd = sx_pin_open(pin_dir, SX_MAP_SOCKHASH, 1);
+	if (fd >= 0) {
+		__u32 ids[4], cnt = 4, flags = 0;
+
+		if (!bpf_prog_query(fd, BPF_SK_MSG_VERDICT, 0, &flags, ids, &cnt))
+			cJSON_AddBoolToObject(att, "attached", cnt > 0);
+		close(fd);
+	} else {
+		cJSON_AddBoolToObject(att, "attached", 0);
+	}
+
+	maps = cJSON_AddArrayToObject(root, "maps");
+	for (i = 0; i < sx_map_count; i++)
+		cJSON_AddItemToArray(maps, map_report(pin_dir, sx_map_names[i]));
+	return root;
+}
+
+static const char *yesno(const cJSON *o, const char *key)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItem(o, key)) ? "yes" : "no";
+}
+
+int sx_status(const char *pin_dir, int json)
+{
+	cJSON *st, *f, *m;
+	int r = sx_require_root();
+
+	if (r)
+		return r;
+	st = status_build(pin_dir);
+	if (json) {
+		char *s = cJSON_Print(st);
+
+		puts(s);
+		cJSON_free(s);
+		cJSON_Delete(st);
+		return 0;
+	}
+	f = cJSON_GetObjectItem(st, "features");
+	printf("kernel        %s (btf %s, bpffs %s, sockops %s, sk_msg %s, sockhash %s, sk_storage %s)\n",
+	       cJSON_GetStringValue(cJSON_GetObjectItem(f, "kernel")), yesno(f, "btf"),
+	       yesno(f, "bpffs"), yesno(f, "sockops"), yesno(f, "sk_msg"), yesno(f, "sockhash"),
+	       yesno(f, "sk_storage"));
+	printf("cgroup2       %s\n", cJSON_IsString(cJSON_GetObjectItem(f, "cgroup2")) ?
+					 cJSON_GetStringValue(cJSON_GetObjectItem(f, "cgroup2")) :
+					 "not mounted");
+	printf("pin dir       %s (%s)\n", pin_dir,
+	       cJSON_IsTrue(cJSON_GetObjectItem(st, "loaded")) ? "loaded" : "not loaded");
+	m = cJSON_GetObjectItem(st, "acceleration");
+	printf("acceleration  %s\n", cJSON_IsString(m) ? cJSON_GetStringValue(m) : "-");
+	m = cJSON_GetObjectItem(st, "sockops");
+	printf("sockops       %s", cJSON_IsTrue(cJSON_GetObjectItem(m, "attached")) ? "attached" : "not attached");
+	if (cJSON_GetObjectItem(m, "link_id"))
+		printf(" (bpf_link %d, cgroup id %.0f)",
+		       cJSON_GetObjectItem(m, "link_id")->valueint,
+		       cJSON_GetObjectItem(m, "cgroup_id")->valuedouble);
+	printf("\n");
+	m = cJSON_GetObjectItem(st, "sk_msg");
+	printf("sk_msg        %s\n", cJSON_IsTrue(cJSON_GetObjectItem(m, "attached")) ?
+					 "attached to " SX_MAP_SOCKHASH : "not attached");
+	cJSON_ArrayForEach(m, cJSON_GetObjectItem(st, "maps"))
+	{
+		cJSON *e = cJSON_GetObjectItem(m, "entries"), *c = cJSON_GetObjectItem(m, "capacity");
+
+		printf("map %-18s", cJSON_GetStringValue(cJSON_GetObjectItem(m, "name")));
+		if (!cJSON_IsTrue(cJSON_GetObjectItem(m, "pinned")))
+			printf("not pinned\n");
+		else if (e)
+			printf("%.0f/%.0f entries\n", e->valuedouble, c ? c->valuedouble : 0);
+		else
+			printf("pinned\n");
+	}
+	cJSON_Delete(st);
+	return 0;
+}
