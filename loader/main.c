@@ -50,7 +50,7 @@ static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "sockvxctl: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nrun 'sockvxctl --help' for usage\n");
+	fprintf(stderr, " (see sockvxctl --help)\n");
 	return EXIT_USAGE;
 }
 

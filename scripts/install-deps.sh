@@ -21,7 +21,7 @@ PACKAGES=(
 	libbpf-dev libelf-dev zlib1g-dev         # libbpf and what it links against
 	libcjson-dev libmnl-dev libssl-dev       # JSON, netlink, sha256 for the torture test
 	bpftool                                  # vmlinux.h and skeleton generation
-	iproute2 procps util-linux kmod          # ip/tc/nstat, sysctl, nsenter/unshare
+	iproute2 procps util-linux kmod jq       # ip/tc/nstat, sysctl, nsenter, JSON checks
 	libcmocka-dev                            # unit test framework
 	netperf sockperf iperf3                  # benchmarks and the demo
 	clang-tidy cppcheck clang-format         # make check / make format

@@ -24,6 +24,7 @@ int sx_drain(struct bpf_iter__sockmap *ctx)
 {
 	struct sock *sk = ctx->sk;
 	void *key = ctx->key;
+	struct sx_sock_key k;
 	struct sk_psock *psock;
 	struct list_head *head;
 
@@ -39,7 +40,9 @@ int sx_drain(struct bpf_iter__sockmap *ctx)
 			return 0;
 		}
 	}
-	if (bpf_map_delete_elem(&sx_sockhash_v1, key))
+	/* The iterator's key is a read-only buffer; the helper wants our own copy. */
+	__builtin_memcpy(&k, key, sizeof(k));
+	if (bpf_map_delete_elem(&sx_sockhash_v1, &k))
 		remaining++;
 	else
 		removed++;

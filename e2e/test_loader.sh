@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The sockvxctl contract: load/unload lifecycle, idempotence, and a clear
+# one-line error with a non-zero exit (and no change) for every bad input.
+source "$(dirname "$0")/lib.sh"
+sx_setup
+
+# expect_error DESC PATTERN cmd...: fails with one line matching PATTERN.
+expect_error() {
+	local desc=$1 pattern=$2 out rc
+	shift 2
+	out=$("$@" 2>&1 >/dev/null) && rc=0 || rc=$?
+	if [[ $rc -ne 0 && $out == *$pattern* && $(wc -l <<<"$out") -eq 1 ]]; then
+		ok "$desc"
+	else
+		fail "$desc (exit $rc, stderr: $out)"
+	fi
+}
+no_pins() { [[ ! -e $SX_PIN ]]; }
+cg_attached() { bpftool cgroup show "$SX_CG" 2>/dev/null | grep -c sock_ops || true; }
+
+expect_error "unknown flag is a usage error" "unknown option" "$SOCKVXCTL" load --bogus
+expect_error "unknown command is a usage error" "unknown command" "$SOCKVXCTL" frobnicate
+expect_error "a flag of another command is refused" "does not apply" "$SOCKVXCTL" stats --force
+expect_error "relative pin dir is refused" "absolute path" "$SOCKVXCTL" load --pin-dir relative/dir
+expect_error "non-root is refused" "needs root" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$SOCKVXCTL" load --pin-dir "$SX_PIN"
+expect_error "missing cgroup is reported" "/nonexistent-sx" \
+	"$SOCKVXCTL" load --pin-dir "$SX_PIN" --cgroup /nonexistent-sx
+check "a failed load leaves no pins" no_pins
+expect_error "a non-cgroup2 directory is refused" "not a cgroup v2" \
+	"$SOCKVXCTL" load --pin-dir "$SX_PIN" --cgroup "$SX_TMP"
+check "a refused cgroup leaves no pins" no_pins
+expect_error "a pin dir outside bpffs is refused" "not on a bpffs" \
+	"$SOCKVXCTL" load --pin-dir "$SX_TMP/pins" --cgroup "$SX_CG"
+expect_error "commands on an unloaded node say so" "not loaded" sx_ctl endpoint list
+
+sx_load
+check "load attaches sockops to the cgroup" test "$(cg_attached)" -eq 1
+check "status reports loaded" test "$(sx_ctl status --json | jq -r .loaded)" = true
+check "sk_msg is attached to the sockhash" test "$(sx_ctl status --json | jq -r .sk_msg.attached)" = true
+link1=$(sx_ctl status --json | jq -r .sockops.link_id)
+prog1=$(sx_ctl status --json | jq -r .sockops.program.id)
+sx_load
+check "a second load keeps one attachment" test "$(cg_attached)" -eq 1
+check "a second load updates the same link in place" \
+	test "$(sx_ctl status --json | jq -r .sockops.link_id)" = "$link1"
+check "a second load swaps in a new program" \
+	test "$(sx_ctl status --json | jq -r .sockops.program.id)" != "$prog1"
+check "the cgroup attachment coexists with others (multi)" \
+	bash -c "bpftool cgroup show '$SX_CG' | grep sock_ops | grep -q multi"
+
+expect_error "a bad address is refused" "not an IPv4 or IPv6 address" \
+	sx_ctl endpoint add 10.244.1.300
+expect_error "one bad address in a list changes nothing" "not an IPv4" \
+	sx_ctl endpoint add 10.244.1.2 bogus
+check "no endpoint was added" test -z "$(sx_ctl endpoint list)"
+sx_ctl endpoint add 10.244.1.2 fd00:244:1::2 ::ffff:10.244.1.9
+check "endpoints are listed (mapped IPv6 stored as IPv4)" \
+	test "$(sx_ctl endpoint list | sort | tr '\n' ' ')" = "10.244.1.2 10.244.1.9 fd00:244:1::2 "
+sx_ctl endpoint add 10.244.1.2
+check "adding an endpoint twice is harmless" test "$(sx_ctl endpoint list | wc -l)" -eq 3
+sx_ctl endpoint del 10.244.1.9 10.244.1.77
+check "deleting (also an absent endpoint) works" test "$(sx_ctl endpoint list | wc -l)" -eq 2
+check "status counts endpoint map fill" \
+	test "$(sx_ctl status --json | jq -r '.maps[] | select(.name=="sx_endpoints_v1") | .entries')" -eq 2
+
+expect_error "accel takes on or off" "expected 'on' or 'off'" sx_ctl accel maybe
+sx_ctl accel off >/dev/null
+check "accel off shows in status" test "$(sx_ctl status --json | jq -r .acceleration)" = off
+sx_load
+check "a reload keeps the operator's accel off" test "$(sx_ctl status --json | jq -r .acceleration)" = off
+sx_ctl accel on >/dev/null
+check "accel on shows in status" test "$(sx_ctl status --json | jq -r .acceleration)" = on
+expect_error "a bad port is refused" "not a port" sx_ctl exclude-port add 70000
+sx_ctl exclude-port add 5432 6379
+check "excluded ports are listed" test "$(sx_ctl exclude-port list | sort -n | tr '\n' ' ')" = "5432 6379 "
+sx_ctl exclude-port del 6379
+check "an excluded port can be removed" test "$(sx_ctl exclude-port list)" = 5432
+check "stats --json has every counter" \
+	test "$(sx_ctl stats --json | jq 'keys | length')" -ge 13
+
+progs=$(sx_ctl status --json | jq -r '.sockops.program.id, .sk_msg.program.id')
+"$SOCKVXCTL" unload --pin-dir "$SX_PIN" >/dev/null
+check "unload removes the pin dir" no_pins
+check "unload detaches from the cgroup" test "$(cg_attached)" -eq 0
+gone=1
+for id in $progs; do bpftool prog show id "$id" >/dev/null 2>&1 && gone=0; done
+check "unload frees the programs" test $gone -eq 1
+check "unload twice is harmless" "$SOCKVXCTL" unload --pin-dir "$SX_PIN"
+sx_done

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Unit tests for loader/parse.h: how operator input (addresses, ports,
+ * on/off words, MAC addresses) is accepted or rejected.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "parse.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Fails the test naming the table case, so a failure says which input broke. */
+#define expect_int(name, want, got)                                            \
+	do {                                                                   \
+		long long want_ = (want), got_ = (got);                        \
+		if (want_ != got_)                                             \
+			fail_msg("case \"%s\": expected %lld, got %lld", (name), \
+				 want_, got_);                                 \
+	} while (0)
+
+/* ---- sx_parse_endpoint ------------------------------------------------- */
+
+static void test_parse_endpoint_accepts_ipv4_in_network_order(void **state)
+{
+	static const struct {
+		const char *text;
+		uint8_t bytes[4]; /* the address as it appears on the wire */
+	} cases[] = {
+		{ "10.0.0.1", { 10, 0, 0, 1 } },
+		{ "192.168.1.254", { 192, 168, 1, 254 } },
+		{ "0.0.0.0", { 0, 0, 0, 0 } },
+		{ "255.255.255.255", { 255, 255, 255, 255 } },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		struct sx_endpoint_key key;
+
+		memset(&key, 0xff, sizeof(key));
+		expect_int(cases[i].text, 0, sx_parse_endpoint(cases[i].text, &key));
+		expect_int(cases[i].text, SX_AF_INET, key.family);
+		if (memcmp(&key.ip.addr[0], cases[i].bytes, 4))
+			fail_msg("case \"%s\": addr[0] is not the address in network order",
+				 cases[i].text);
+		/* IPv4 lives in addr[0]; the other words are zero. */
+		expect_int(cases[i].text, 0, key.ip.addr[1]);
+		expect_int(cases[i].text, 0, key.ip.addr[2]);
+		expect_int(cases[i].text, 0, key.ip.addr[3]);
+	}
+}
+
+static void test_parse_endpoint_accepts_ipv6(void **state)
+{
+	static const struct {
+		const char *text;
+		uint8_t bytes[16];
+	} cases[] = {
+		{ "fd00::1", { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } },
+		{ "::1", { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } },
+		{ "2001:db8:1:2:3:4:5:6",
+		  { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6 } },
+		{ "FE80::ABCD", { 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xab, 0xcd } },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		struct sx_endpoint_key key;
+
+		memset(&key, 0xff, sizeof(key));
+		expect_int(cases[i].text, 0, sx_parse_endpoint(cases[i].text, &key));
+		expect_int(cases[i].text, SX_AF_INET6, key.family);
+		if (memcmp(key.ip.addr, cases[i].bytes, 16))
+			fail_msg("case \"%s\": address bytes differ", cases[i].text);
+	}
+}
+
+static void test_parse_endpoint_stores_v4mapped_ipv6_as_ipv4(void **state)
+{
+	static const struct {
+		const char *text;
+		uint8_t bytes[4];
+	} cases[] = {
+		{ "::ffff:10.1.2.3", { 10, 1, 2, 3 } },
+		{ "::FFFF:192.168.0.1", { 192, 168, 0, 1 } },
+		{ "::ffff:a01:203", { 10, 1, 2, 3 } }, /* hex form of the same */
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		struct sx_endpoint_key key;
+
+		memset(&key, 0xff, sizeof(key));
+		expect_int(cases[i].text, 0, sx_parse_endpoint(cases[i].text, &key));
+		expect_int(cases[i].text, SX_AF_INET, key.family);
+		if (memcmp(&key.ip.addr[0], cases[i].bytes, 4))
+			fail_msg("case \"%s\": addr[0] is not the IPv4 address in network order",
+				 cases[i].text);
+		expect_int(cases[i].text, 0, key.ip.addr[1]);
+		expect_int(cases[i].text, 0, key.ip.addr[2]);
+		expect_int(cases[i].text, 0, key.ip.addr[3]);
+	}
+}
+
+static void test_parse_endpoint_rejects_malformed(void **state)
+{
+	static const char *const cases[] = {
+		"",             /* empty */
+		"10.0.0.1/24",  /* prefix */
+		"10.0.0.256",   /* octet out of range */
+		"1.2.3",        /* shorthand inet_aton would accept */
+		" 10.0.0.1",    /* leading space */
+		"10.0.0.1 ",    /* trailing space */
+		"10.0.0.1:80",  /* with a port */
+		"fe80::1%eth0", /* zone index */
+		"fd00::/64",    /* IPv6 prefix */
+		"fd00:::1",     /* too many colons */
+		"hello",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		struct sx_endpoint_key key;
+
+		expect_int(cases[i], -EINVAL, sx_parse_endpoint(cases[i], &key));
+	}
+}
+
+static void test_parse_endpoint_rejects_null(void **state)
+{
+	struct sx_endpoint_key key;
+
+	assert_int_equal(-EINVAL, sx_parse_endpoint(NULL, &key));
+}
+
+/* The key is hashed as raw bytes by the BPF map: garbage in pad would miss. */
+static void test_parse_endpoint_zeroes_key_padding(void **state)
+{
+	static const char *const cases[] = { "10.0.0.1", "fd00::1", "::ffff:10.0.0.1" };
+	static const uint8_t zero[3];
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		struct sx_endpoint_key key;
+
+		memset(&key, 0xff, sizeof(key));
+		expect_int(cases[i], 0, sx_parse_endpoint(cases[i], &key));
+		if (memcmp(key.pad, zero, sizeof(key.pad)))
+			fail_msg("case \"%s\": pad bytes are not zero", cases[i]);
+	}
+}
+
+/* ---- sx_format_endpoint ------------------------------------------------ */
+
+static void test_format_endpoint_round_trips_parse(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *formatted; /* the canonical form */
+	} cases[] = {
+		{ "10.0.0.1", "10.0.0.1" },
+		{ "255.255.255.255", "255.255.255.255" },
+		{ "fd00::1", "fd00::1" },
+		{ "2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1" },
+		{ "FD00:0:0:0:0:0:0:A", "fd00::a" },
+		{ "::ffff:10.1.2.3", "10.1.2.3" }, /* stored, hence shown, as IPv4 */
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		struct sx_endpoint_key key, again;
+		char buf[INET6_ADDRSTRLEN];
+
+		expect_int(cases[i].text, 0, sx_parse_endpoint(cases[i].text, &key));
+		if (sx_format_endpoint(&key, buf, sizeof(buf)) != buf)
+			fail_msg("case \"%s\": did not return buf", cases[i].text);
+		if (strcmp(buf, cases[i].formatted))
+			fail_msg("case \"%s\": formatted as \"%s\", expected \"%s\"",
+				 cases[i].text, buf, cases[i].formatted);
+		/* Parsing the output gives back the very same key. */
+		expect_int(cases[i].text, 0, sx_parse_endpoint(buf, &again));
+		if (memcmp(&key, &again, sizeof(key)))
+			fail_msg("case \"%s\": key changed over a round trip", cases[i].text);
+	}
+}
+
+static void test_format_endpoint_too_small_buffer_gives_placeholder(void **state)
+{
+	struct sx_endpoint_key key;
+	char buf[4];
+
+	assert_int_equal(0, sx_parse_endpoint("10.0.0.1", &key));
+	assert_string_equal("?", sx_format_endpoint(&key, buf, sizeof(buf)));
+}
+
+/* ---- sx_parse_port ----------------------------------------------------- */
+
+static void test_parse_port_accepts_1_to_65535(void **state)
+{
+	static const struct {
+		const char *text;
+		__u16 port;
+	} cases[] = {
+		{ "1", 1 },
+		{ "80", 80 },
+		{ "8080", 8080 },
+		{ "65535", 65535 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		__u16 port = 0;
+
+		expect_int(cases[i].text, 0, sx_parse_port(cases[i].text, &port));
+		expect_int(cases[i].text, cases[i].port, port);
+	}
+}
+
+static void test_parse_port_rejects_out_of_range_and_junk(void **state)
+{
+	static const char *const cases[] = {
+		"0",     "65536", "-1", "", "80x", "0x50", " 80", "+80", "80 ",
+		"99999999999999999999999", /* overflows long */
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		__u16 port = 0;
+
+		expect_int(cases[i], -EINVAL, sx_parse_port(cases[i], &port));
+	}
+	expect_int("NULL", -EINVAL, sx_parse_port(NULL, &(__u16){ 0 }));
+}
+
+/* ---- sx_parse_onoff ---------------------------------------------------- */
+
+static void test_parse_onoff_accepts_words_case_insensitively(void **state)
+{
+	static const struct {
+		const char *text;
+		int on;
+	} cases[] = {
+		{ "on", 1 },      { "ON", 1 },       { "On", 1 },      { "1", 1 },
+		{ "true", 1 },    { "TRUE", 1 },     { "enable", 1 },  { "Enable", 1 },
+		{ "off", 0 },     { "OFF", 0 },      { "oFf", 0 },     { "0", 0 },
+		{ "false", 0 },   { "False", 0 },    { "disable", 0 }, { "DISABLE", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		int on = -1;
+
+		expect_int(cases[i].text, 0, sx_parse_onoff(cases[i].text, &on));
+		expect_int(cases[i].text, cases[i].on, on);
+	}
+}
+
+static void test_parse_onoff_rejects_other_words(void **state)
+{
+	static const char *const cases[] = { "", "yes", "no", "onn", "of", " on", "on ", "2" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		int on = -1;
+
+		expect_int(cases[i], -EINVAL, sx_parse_onoff(cases[i], &on));
+		expect_int(cases[i], -1, on); /* left untouched */
+	}
+	expect_int("NULL", -EINVAL, sx_parse_onoff(NULL, &(int){ 0 }));
+}
+
+/* ---- sx_parse_mac ------------------------------------------------------ */
+
+static void test_parse_mac_accepts_lower_and_upper_hex(void **state)
+{
+	static const struct {
+		const char *text;
+		__u8 mac[6];
+	} cases[] = {
+		{ "02:42:ac:11:00:02", { 0x02, 0x42, 0xac, 0x11, 0x00, 0x02 } },
+		{ "AA:BB:CC:DD:EE:FF", { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff } },
+		{ "aA:0f:F0:9e:E9:01", { 0xaa, 0x0f, 0xf0, 0x9e, 0xe9, 0x01 } },
+		{ "00:00:00:00:00:00", { 0 } },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		__u8 mac[6];
+
+		memset(mac, 0x55, sizeof(mac));
+		expect_int(cases[i].text, 0, sx_parse_mac(cases[i].text, mac));
+		if (memcmp(mac, cases[i].mac, 6))
+			fail_msg("case \"%s\": wrong bytes", cases[i].text);
+	}
+}
+
+static void test_parse_mac_rejects_malformed(void **state)
+{
+	static const char *const cases[] = {
+		"",                     /* wrong lengths */
+		"02:42:ac:11:00",
+		"02:42:ac:11:00:0",
+		"02:42:ac:11:00:02:03",
+		"02:42:ac:11:00:002",
+		"02-42-ac-11-00-02",    /* missing colons */
+		"0242ac110002",
+		"0242:ac:11:00:020",
+		"02:42:ac:11:00:gg",    /* non-hex */
+		"zz:42:ac:11:00:02",
+		"02:42: c:11:00:02",
+		"02:42:ac:11:00:02x",   /* trailing characters */
+		"02:42:ac:11:00:02 ",
+		"02:42:ac:11:00:02\n",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		__u8 mac[6];
+
+		expect_int(cases[i], -EINVAL, sx_parse_mac(cases[i], mac));
+	}
+	expect_int("NULL", -EINVAL, sx_parse_mac(NULL, (__u8[6]){ 0 }));
+}
+
+/*
+ * KNOWN BUG (loader/parse.c, sx_parse_mac): this test FAILS against the
+ * current code. sscanf's %2x accepts a sign, a "0x" prefix and leading
+ * whitespace other than ' ', so these 17-character strings, each holding a
+ * non-hex character in a byte position, are accepted (return 0) instead of
+ * rejected with -EINVAL: "+a:..." parses as 0a, "-1:..." as ff, "0x:..." as
+ * 00, "\ta:..." as 0a. Left failing on purpose until parse.c is fixed.
+ */
+static void test_parse_mac_rejects_sign_prefix_and_tab(void **state)
+{
+	static const char *const cases[] = {
+		"+a:42:ac:11:00:02",
+		"-1:42:ac:11:00:02",
+		"0x:42:ac:11:00:02",
+		"\ta:42:ac:11:00:02",
+		"02:42:ac:11:00:+2",
+		"02:42:ac:11:00:\n2",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		__u8 mac[6];
+
+		expect_int(cases[i], -EINVAL, sx_parse_mac(cases[i], mac));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_endpoint_accepts_ipv4_in_network_order),
+		cmocka_unit_test(test_parse_endpoint_accepts_ipv6),
+		cmocka_unit_test(test_parse_endpoint_stores_v4mapped_ipv6_as_ipv4),
+		cmocka_unit_test(test_parse_endpoint_rejects_malformed),
+		cmocka_unit_test(test_parse_endpoint_rejects_null),
+		cmocka_unit_test(test_parse_endpoint_zeroes_key_padding),
+		cmocka_unit_test(test_format_endpoint_round_trips_parse),
+		cmocka_unit_test(test_format_endpoint_too_small_buffer_gives_placeholder),
+		cmocka_unit_test(test_parse_port_accepts_1_to_65535),
+		cmocka_unit_test(test_parse_port_rejects_out_of_range_and_junk),
+		cmocka_unit_test(test_parse_onoff_accepts_words_case_insensitively),
+		cmocka_unit_test(test_parse_onoff_rejects_other_words),
+		cmocka_unit_test(test_parse_mac_accepts_lower_and_upper_hex),
+		cmocka_unit_test(test_parse_mac_rejects_malformed),
+		cmocka_unit_test(test_parse_mac_rejects_sign_prefix_and_tab),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
