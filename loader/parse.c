@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,19 +83,16 @@ int sx_parse_onoff(const char *text, int *on)
 
 int sx_parse_mac(const char *text, __u8 mac[6])
 {
-	unsigned int b[6];
-	char tail;
 	int i;
 
+	/* Exactly "xx:xx:xx:xx:xx:xx": sscanf alone would accept signs, 0x and spaces. */
 	if (!text || strlen(text) != 17)
 		return -EINVAL;
-	if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-		   &b[5], &tail) != 6)
-		return -EINVAL;
-	for (i = 0; i < 6; i++) {
-		if (text[i * 3] == ' ' || text[i * 3 + 1] == ' ')
+	for (i = 0; i < 17; i++) {
+		if (i % 3 == 2 ? text[i] != ':' : !isxdigit((unsigned char)text[i]))
 			return -EINVAL;
-		mac[i] = (__u8)b[i];
 	}
+	for (i = 0; i < 6; i++)
+		mac[i] = (__u8)strtoul((char[]){ text[i * 3], text[i * 3 + 1], '\0' }, NULL, 16);
 	return 0;
 }

@@ -317,6 +317,7 @@ static void test_parse_mac_rejects_malformed(void **state)
 		"02:42:ac:11:00:02x",   /* trailing characters */
 		"02:42:ac:11:00:02 ",
 		"02:42:ac:11:00:02\n",
+		"2:42:ac:11:00:02x",    /* 17 long: a short byte makes room for junk */
 	};
 	size_t i;
 
@@ -329,12 +330,9 @@ static void test_parse_mac_rejects_malformed(void **state)
 }
 
 /*
- * KNOWN BUG (loader/parse.c, sx_parse_mac): this test FAILS against the
- * current code. sscanf's %2x accepts a sign, a "0x" prefix and leading
- * whitespace other than ' ', so these 17-character strings, each holding a
- * non-hex character in a byte position, are accepted (return 0) instead of
- * rejected with -EINVAL: "+a:..." parses as 0a, "-1:..." as ff, "0x:..." as
- * 00, "\ta:..." as 0a. Left failing on purpose until parse.c is fixed.
+ * sscanf's %2x alone would accept a sign, a "0x" prefix and leading
+ * whitespace: each of these 17-character strings holds a non-hex character in
+ * a byte position and must be rejected.
  */
 static void test_parse_mac_rejects_sign_prefix_and_tab(void **state)
 {

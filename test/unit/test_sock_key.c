@@ -404,7 +404,8 @@ static void test_ip_is_loopback(void **state)
 		{ SX_AF_INET6, "::2", 0 },
 		{ SX_AF_INET6, "::", 0 },
 		{ SX_AF_INET6, "1::1", 0 },
-		{ SX_AF_INET6, "::1:0:0:1", 0 },
+		{ SX_AF_INET6, "0:0:0:1::1", 0 }, /* nonzero second word */
+		{ SX_AF_INET6, "::1:0:0:1", 0 },  /* nonzero third word */
 		{ SX_AF_INET6, "fd00::1", 0 },
 	};
 	size_t i;
