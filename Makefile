@@ -39,12 +39,12 @@ TEST_TOOL_SRCS := $(wildcard test/tools/*.c)
 TEST_TOOL_BINS := $(patsubst test/tools/%.c,$(OUTPUT)/tools/%,$(TEST_TOOL_SRCS))
 
 .DEFAULT_GOAL := all
-.PHONY: all help deps test test-unit test-live test-e2e demo bench check format clean
+.PHONY: all help deps test test-unit test-e2e demo bench check format clean
 
 all: $(OUTPUT)/sockvxctl $(TEST_TOOL_BINS) ## build everything (default)
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 deps: ## install build and test dependencies (apt; idempotent; root)
@@ -90,9 +90,15 @@ test: deps ## install deps, build, run every test (unit, BPF, live, e2e)
 test-unit: all $(TEST_UNIT_BINS) ## run unit tests only
 	$(Q)OUTPUT=$(OUTPUT) test/run.sh unit
 
+test-e2e: all ## run end-to-end tests only (E2E=name filters)
+	$(Q)OUTPUT=$(OUTPUT) test/run.sh e2e $(E2E)
+
 demo: deps ## install deps, build, run the two-pod sandbox demo
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)OUTPUT=$(OUTPUT) e2e/demo.sh
+
+bench: all ## run the benchmark (BENCH_ARGS="--reps 7 --len 5 --out DIR")
+	$(Q)OUTPUT=$(OUTPUT) bench/bench.sh $(BENCH_ARGS)
 
 check: $(SKELS) ## static analysis (clang-tidy, cppcheck, shellcheck if present)
 	$(Q)clang-tidy --quiet $(LOADER_SRCS) $(TEST_UNIT_SRCS) -- $(CFLAGS)
