@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * load: open -> load (maps pinned or reused by name) -> attach sk_msg to the
- * sockhash -> attach sockops to the cgroup through a pinned bpf_link (or
- * update the existing link's program in place) -> pin programs.
+ * sockhash -> attach sockops and setsockopt to the cgroup through pinned
+ * bpf_links (or update the existing links' programs in place) -> pin programs.
  * unload: stop redirects -> detach sockops -> drain the sockhash without
  * losing unread bytes -> detach sk_msg -> remove every pin.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -62,17 +63,18 @@ static __u64 cgroup_id_of(const char *path)
 }
 
 /*
- * Attach sockops through a pinned bpf_link. An existing link on the same
- * cgroup has its program swapped atomically (BPF_LINK_UPDATE), so a reload
- * never leaves a window without the program. Returns 0 or -errno.
+ * Attaches a cgroup program through a pinned bpf_link. An existing link on the
+ * same cgroup has its program swapped atomically (BPF_LINK_UPDATE), so a
+ * reload never leaves a window without the program. Returns 0 or -errno.
  */
-static int attach_sockops(int prog_fd, const char *pin_dir, const char *cgroup)
+static int attach_cgroup(int prog_fd, enum bpf_attach_type type, const char *pin,
+			 const char *pin_dir, const char *cgroup)
 {
 	struct bpf_link_info info;
 	__u32 info_len = sizeof(info);
 	int link_fd, cg_fd, r;
 
-	link_fd = sx_pin_open(pin_dir, SX_PIN_LINK_SOCKOPS, 1);
+	link_fd = sx_pin_open(pin_dir, pin, 1);
 	if (link_fd >= 0) {
 		memset(&info, 0, sizeof(info));
 		r = bpf_obj_get_info_by_fd(link_fd, &info, &info_len) ? -errno : 0;
@@ -81,10 +83,9 @@ static int attach_sockops(int prog_fd, const char *pin_dir, const char *cgroup)
 			r = bpf_link_update(link_fd, prog_fd, NULL) ? -errno : 0;
 			close(link_fd);
 			if (r)
-				pr_warn("sockvxctl: cannot update the sockops link: %s\n",
-					strerror(-r));
+				pr_warn("sockvxctl: cannot update %s: %s\n", pin, strerror(-r));
 			else
-				pr_info("sockops: link on %s updated in place\n", cgroup);
+				pr_info("%s on %s updated in place\n", pin, cgroup);
 			return r;
 		}
 		close(link_fd);
@@ -96,19 +97,19 @@ static int attach_sockops(int prog_fd, const char *pin_dir, const char *cgroup)
 		pr_warn("sockvxctl: cannot open cgroup %s: %s\n", cgroup, strerror(-r));
 		return r;
 	}
-	link_fd = bpf_link_create(prog_fd, cg_fd, BPF_CGROUP_SOCK_OPS, NULL);
+	link_fd = bpf_link_create(prog_fd, cg_fd, type, NULL);
 	r = link_fd < 0 ? -errno : 0;
 	close(cg_fd);
 	if (r) {
-		pr_warn("sockvxctl: cannot attach sockops to %s: %s\n", cgroup, strerror(-r));
+		pr_warn("sockvxctl: cannot attach %s to %s: %s\n", pin, cgroup, strerror(-r));
 		return r;
 	}
-	r = replace_pin(link_fd, pin_dir, SX_PIN_LINK_SOCKOPS);
+	r = replace_pin(link_fd, pin_dir, pin);
 	close(link_fd); /* the pin holds the link; closing the fd keeps it attached */
 	if (r)
-		pr_warn("sockvxctl: cannot pin the sockops link: %s\n", strerror(-r));
+		pr_warn("sockvxctl: cannot pin %s: %s\n", pin, strerror(-r));
 	else
-		pr_info("sockops: attached to %s through a pinned bpf_link\n", cgroup);
+		pr_info("%s: attached to %s through a pinned bpf_link\n", pin, cgroup);
 	return r;
 }
 
@@ -120,15 +121,27 @@ static void unpin_name(const char *pin_dir, const char *name)
 		pr_warn("sockvxctl: cannot remove %s: %s\n", path, strerror(errno));
 }
 
+/*
+ * Removes every pin sockvx owns in the directory: its maps (sx_*), programs
+ * (prog_*) and links (link_*), of this version and of older ones, then the
+ * directory itself.
+ */
 static void remove_all_pins(const char *pin_dir)
 {
-	size_t i;
+	struct dirent *de;
+	DIR *d;
 
 	unpin_name(pin_dir, SX_PIN_LINK_SOCKOPS);
-	unpin_name(pin_dir, SX_PIN_PROG_SOCKOPS);
-	unpin_name(pin_dir, SX_PIN_PROG_SK_MSG);
-	for (i = 0; i < sx_map_count; i++)
-		unpin_name(pin_dir, sx_map_names[i]);
+	unpin_name(pin_dir, SX_PIN_LINK_SETSOCKOPT);
+	d = opendir(pin_dir);
+	if (d) {
+		while ((de = readdir(d))) {
+			if (!strncmp(de->d_name, "sx_", 3) || !strncmp(de->d_name, "prog_", 5) ||
+			    !strncmp(de->d_name, "link_", 5))
+				unpin_name(pin_dir, de->d_name);
+		}
+		closedir(d);
+	}
 	if (rmdir(pin_dir) && errno != ENOENT)
 		pr_warn("sockvxctl: %s not removed: %s (it holds files sockvx did not create)\n",
 			pin_dir, strerror(errno));
@@ -187,10 +200,17 @@ int sx_load(const struct sx_load_opts *o)
 		pr_warn("sockvxctl: cannot attach sk_msg to the sockhash: %s\n", strerror(-r));
 		goto fail;
 	}
-	r = attach_sockops(bpf_program__fd(skel->progs.sx_sockops), o->pin_dir, cgroup);
+	r = attach_cgroup(bpf_program__fd(skel->progs.sx_setsockopt), BPF_CGROUP_SETSOCKOPT,
+			  SX_PIN_LINK_SETSOCKOPT, o->pin_dir, cgroup);
+	if (!r)
+		r = attach_cgroup(bpf_program__fd(skel->progs.sx_sockops), BPF_CGROUP_SOCK_OPS,
+				  SX_PIN_LINK_SOCKOPS, o->pin_dir, cgroup);
 	if (r)
 		goto fail;
 	r = replace_pin(bpf_program__fd(skel->progs.sx_sockops), o->pin_dir, SX_PIN_PROG_SOCKOPS);
+	if (!r)
+		r = replace_pin(bpf_program__fd(skel->progs.sx_setsockopt), o->pin_dir,
+				SX_PIN_PROG_SETSOCKOPT);
 	if (!r)
 		r = replace_pin(msg_fd, o->pin_dir, SX_PIN_PROG_SK_MSG);
 	if (r) {
@@ -282,6 +302,7 @@ int sx_unload(const struct sx_unload_opts *o)
 	}
 	/* 2. No new sockets: dropping the only reference to the link detaches it. */
 	unpin_name(o->pin_dir, SX_PIN_LINK_SOCKOPS);
+	unpin_name(o->pin_dir, SX_PIN_LINK_SETSOCKOPT);
 	/* 3. Let a sendmsg that chose the redirect path just before finish it. */
 	sleep_ms(50);
 
@@ -289,7 +310,16 @@ int sx_unload(const struct sx_unload_opts *o)
 	sockhash_fd = sx_pin_open(o->pin_dir, SX_MAP_SOCKHASH, 1);
 	if (sockhash_fd >= 0) {
 		drain = drain_bpf__open_opts(&open_opts);
-		r = drain ? drain_bpf__load(drain) : -errno;
+		r = drain ? 0 : -errno;
+		if (!r) {
+			struct bpf_map *m;
+
+			/* The drain needs only the sockhash; other pins may be of another schema. */
+			bpf_object__for_each_map(m, drain->obj)
+				if (m != drain->maps.sx_sockhash_v1 && m != drain->maps.bss)
+					bpf_map__set_autocreate(m, false);
+			r = drain_bpf__load(drain);
+		}
 		if (r) {
 			pr_warn("sockvxctl: cannot load the drain program: %s\n", strerror(-r));
 			goto out;

@@ -9,7 +9,7 @@
 #include "sockvx_abi.h"
 
 const char *const sx_map_names[] = {
-	SX_MAP_ENDPOINTS, SX_MAP_SOCKHASH,   SX_MAP_SOCKSTATE,
+	SX_MAP_ENDPOINTS, SX_MAP_SOCKHASH,   SX_MAP_DIRSTATE,
 	SX_MAP_CONFIG,    SX_MAP_EXCL_PORTS, SX_MAP_STATS,
 	SX_MAP_ACTIVE,
 };

@@ -8,7 +8,9 @@
 /* Programs and links pinned next to the maps (names are versioned too). */
 #define SX_PIN_PROG_SOCKOPS "prog_sockops_v1"
 #define SX_PIN_PROG_SK_MSG "prog_sk_msg_v1"
+#define SX_PIN_PROG_SETSOCKOPT "prog_setsockopt_v1"
 #define SX_PIN_LINK_SOCKOPS "link_sockops_v1"
+#define SX_PIN_LINK_SETSOCKOPT "link_setsockopt_v1"
 
 /* Every map name, for unload and status. */
 extern const char *const sx_map_names[];

@@ -18,7 +18,7 @@
 /* Pinned map names (at most 15 characters: the kernel's BPF_OBJ_NAME_LEN). */
 #define SX_MAP_ENDPOINTS  "sx_endpoints_v1"
 #define SX_MAP_SOCKHASH   "sx_sockhash_v1"
-#define SX_MAP_SOCKSTATE  "sx_sockstate_v1"
+#define SX_MAP_DIRSTATE   "sx_dirstate_v1"
 #define SX_MAP_CONFIG     "sx_config_v1"
 #define SX_MAP_EXCL_PORTS "sx_exclport_v1"
 #define SX_MAP_STATS      "sx_stats_v1"
@@ -72,13 +72,18 @@ struct sx_config {
 };
 
 /*
- * Per-socket state in sx_sockstate_v1 (socket-local storage). It enforces the
- * invariant that makes redirection invisible to applications: each direction
- * of a connection carries its bytes on one path. A direction starts on the
- * redirect path only if its very first message finds the peer socket; once a
- * byte went through TCP, the direction never switches to the redirect path,
- * because the receiver reads redirected bytes before its TCP queue and would
- * see them out of order.
+ * State of one direction of an accelerated connection, in sx_dirstate_v1,
+ * keyed by the sending socket's key. It enforces the invariant that keeps
+ * redirection invisible to applications: each direction carries its bytes
+ * on one path. A direction starts on the redirect path only if its first
+ * message reaches the peer socket; once a byte went through TCP it never
+ * switches back, because the receiver reads redirected bytes before its TCP
+ * queue and would see them out of order. Moving from redirect to TCP is
+ * always safe for the same reason.
+ *
+ * The map is shared (not socket-local storage) because the receiver changes
+ * it too: it moves the direction that feeds it to TCP when it half-closes or
+ * uses an API only TCP implements, and may then leave the sockhash.
  */
 enum sx_tx_path {
 	SX_TX_UNDECIDED = 0,
@@ -86,9 +91,9 @@ enum sx_tx_path {
 	SX_TX_TCP = 2,
 };
 
-struct sx_sock_state {
-	__u8 tx_path; /* enum sx_tx_path */
-	__u8 pad[7];
+struct sx_dir_state {
+	__u32 path;     /* enum sx_tx_path; changed with atomic operations */
+	__u32 attempts; /* redirects ever attempted; only grows (see sockops.bpf.c) */
 };
 
 /* Counters in sx_stats_v1 (per-CPU array); user space sums the CPUs. */
@@ -106,6 +111,10 @@ enum sx_counter {
 	SX_CNT_BYTES_TCP,           /* bytes in those messages */
 	SX_CNT_MSG_ERR,             /* redirect helper failures (then sent through TCP) */
 	SX_CNT_DIR_FALLBACK,        /* directions bound to TCP for the connection's life */
+	SX_CNT_DIR_API_TCP,         /* ... because the receiver set SO_RCVLOWAT or a ULP */
+	SX_CNT_HANDSHAKE_WAIT,      /* first messages that waited for the peer's handshake */
+	SX_CNT_SOCK_EJECTED,        /* sockets returned to plain TCP at their half-close */
+	SX_CNT_EJECT_DEFERRED,      /* ... that stayed: their peer had redirected to them */
 	SX_CNT_MAX,
 };
 
@@ -117,13 +126,18 @@ enum sx_counter {
 		"sockets_skipped_disabled", "sockets_skipped_no_peer",        \
 		"messages_redirected", "bytes_redirected", "messages_missed", \
 		"messages_tcp", "bytes_tcp", "redirect_errors",               \
-		"directions_bound_to_tcp",                                    \
+		"directions_bound_to_tcp", "directions_tcp_for_api",          \
+		"handshake_waits", "sockets_ejected", "ejects_skipped",      \
 	}
 
 /* Map sizes. Named defaults so capacity is a visible, documented choice. */
+/* Counter slots: room to add counters without changing the stats map's schema. */
+#define SX_STATS_SLOTS    64
 #define SX_MAX_ENDPOINTS  16384  /* pod addresses per node, both families */
 #define SX_MAX_SOCKETS    131072 /* accelerated sockets (two per connection) */
 #define SX_MAX_EXCL_PORTS 1024
+/* Directions: two per accelerated connection. */
+#define SX_MAX_DIRS       SX_MAX_SOCKETS
 /* Active sockets whose passive peer has not been established yet. Entries are
  * consumed within one round trip; LRU eviction bounds the ones that never are. */
 #define SX_MAX_ACTIVE     8192

@@ -29,17 +29,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sx_sockhash_v1 SEC(".maps");
 
-/*
- * Per-socket direction state. Pinned so that a reload keeps every socket's
- * path decision: a fresh map would let a TCP-bound direction switch back.
- */
+/* Per-direction path state, keyed by the sending socket (see sockvx_abi.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct sx_sock_state);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SX_MAX_DIRS);
+	__type(key, struct sx_sock_key);
+	__type(value, struct sx_dir_state);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sx_sockstate_v1 SEC(".maps");
+} sx_dirstate_v1 SEC(".maps");
 
 /*
  * Keys of active (client-side) sockets just inserted, so that the passive
@@ -74,7 +71,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SX_CNT_MAX);
+	__uint(max_entries, SX_STATS_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

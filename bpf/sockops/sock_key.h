@@ -153,24 +153,24 @@ SX_INLINE enum sx_insert_verdict sx_insert_decide(const struct sx_insert_facts *
  * redirect path to TCP is always safe (the receiver drains redirected bytes
  * before its TCP queue); the other way round never is.
  */
-SX_INLINE int sx_msg_may_redirect(__u8 tx_path, int accel_enabled)
+SX_INLINE int sx_msg_may_redirect(__u32 path, int accel_enabled)
 {
-	return accel_enabled && tx_path != SX_TX_TCP;
+	return accel_enabled && path != SX_TX_TCP;
 }
 
 /*
  * Record where a message went. Returns 1 when this message binds the
  * direction to TCP for the rest of the connection's life.
  */
-SX_INLINE int sx_msg_record(__u8 *tx_path, int redirected)
+SX_INLINE int sx_msg_record(__u32 *path, int redirected)
 {
+	if (*path == SX_TX_TCP)
+		return 0;
 	if (redirected) {
-		*tx_path = SX_TX_REDIRECT;
+		*path = SX_TX_REDIRECT;
 		return 0;
 	}
-	if (*tx_path == SX_TX_TCP)
-		return 0;
-	*tx_path = SX_TX_TCP;
+	*path = SX_TX_TCP;
 	return 1;
 }
 

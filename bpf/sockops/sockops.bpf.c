@@ -2,23 +2,44 @@
 /*
  * Same-node socket acceleration.
  *
- * sx_sockops (cgroup/sock_ops, attached to the cgroup v2 root): when a TCP
- * connection between two pods of this node becomes established, the socket
- * enters sx_sockhash_v1 under its own 4-tuple key.
+ * sx_sockops (cgroup/sock_ops, on the cgroup v2 root through a bpf_link):
+ * a TCP connection between two pods of this node enters sx_sockhash_v1 when
+ * it becomes established, one entry per socket, each with a direction state.
  *
- * sx_sk_msg (sk_msg, attached to sx_sockhash_v1): each sendmsg on such a
- * socket is moved straight into the peer socket's receive queue, skipping
- * TCP/IP, the veth pair and tc. Each direction of a connection uses exactly
- * one path for its whole life (see sock_key.h), which keeps byte order and
- * the receiver's wake-ups identical to plain TCP.
+ * sx_sk_msg (sk_msg, on sx_sockhash_v1): each sendmsg is moved straight into
+ * the peer socket's receive queue, skipping TCP/IP, the veth pair and tc.
+ *
+ * sx_setsockopt (cgroup/setsockopt, next to sx_sockops): notices options
+ * whose meaning only TCP's receive path implements.
+ *
+ * The kernel's receive path for sockets in a sockhash (tcp_bpf_recvmsg)
+ * differs from tcp_recvmsg in a few places; docs/semantics.md lists them and
+ * what sockvx does about each. In short:
+ *  - each direction uses one path for its whole life (struct sx_dir_state);
+ *  - the first message waits for the peer's handshake rather than starting
+ *    its direction on TCP;
+ *  - a socket that half-closes moves the direction feeding it to TCP, and
+ *    leaves the sockhash when nothing was ever redirected to it, so its
+ *    reader waits in tcp_recvmsg;
+ *  - SO_RCVLOWAT and ULPs (kTLS) move the directions they affect to TCP.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 #include "sockvx_maps.h"
 #include "sock_key.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* How long a first message waits for the passive side's handshake (ns). */
+#define SX_HANDSHAKE_WAIT_NS 200000
+/* sk_user_data carries flag bits below the psock pointer (SK_USER_DATA_*). */
+#define SX_SK_USER_DATA_PTRMASK (~7UL)
+#define SX_TCP_FIN_WAIT1 4
+#define SX_TCP_CLOSE 7
+
+/* ---- tuples ------------------------------------------------------------ */
 
 static __always_inline void sx_tuple_from_sockops(const struct bpf_sock_ops *skops,
 						  struct sx_raw_tuple *t)
@@ -55,6 +76,44 @@ static __always_inline void sx_tuple_from_msg(const struct sk_msg_md *msg,
 	t->local_port = msg->local_port;
 	t->remote_port = msg->remote_port;
 }
+
+static __always_inline void sx_tuple_from_bpf_sock(const struct bpf_sock *sk,
+						   struct sx_raw_tuple *t)
+{
+	t->family = sk->family;
+	t->local_ip4 = sk->src_ip4;
+	t->remote_ip4 = sk->dst_ip4;
+	t->local_ip6[0] = sk->src_ip6[0];
+	t->local_ip6[1] = sk->src_ip6[1];
+	t->local_ip6[2] = sk->src_ip6[2];
+	t->local_ip6[3] = sk->src_ip6[3];
+	t->remote_ip6[0] = sk->dst_ip6[0];
+	t->remote_ip6[1] = sk->dst_ip6[1];
+	t->remote_ip6[2] = sk->dst_ip6[2];
+	t->remote_ip6[3] = sk->dst_ip6[3];
+	t->local_port = sk->src_port;
+	/* dst_port is a bare network-order port here; encode it as the hooks do. */
+	t->remote_port = bpf_htonl(bpf_ntohs(sk->dst_port));
+}
+
+/* ---- direction state --------------------------------------------------- */
+
+/* Moves a direction to TCP for good. Returns 1 if this call did it. */
+static __always_inline int sx_dir_bind_tcp(struct sx_dir_state *d)
+{
+	return __sync_lock_test_and_set(&d->path, SX_TX_TCP) != SX_TX_TCP;
+}
+
+/* Moves the direction sent by the socket with this key to TCP. */
+static __always_inline void sx_dir_key_bind_tcp(const struct sx_sock_key *sender)
+{
+	struct sx_dir_state *d = bpf_map_lookup_elem(&sx_dirstate_v1, sender);
+
+	if (d && sx_dir_bind_tcp(d))
+		sx_count(SX_CNT_DIR_API_TCP, 1);
+}
+
+/* ---- sockops: which sockets enter the sockhash ------------------------- */
 
 static __always_inline int sx_is_endpoint(__u8 family, const struct sx_ip *ip)
 {
@@ -106,13 +165,14 @@ static __always_inline int sx_take_active_peer(const struct sx_sock_key *key)
 	return bpf_map_delete_elem(&sx_active_v1, &rev) == 0;
 }
 
-static __always_inline void sx_handle_established(struct bpf_sock_ops *skops,
-						  int passive)
+static __always_inline void sx_handle_established(struct bpf_sock_ops *skops, int passive)
 {
+	struct sx_dir_state fresh = { .path = SX_TX_UNDECIDED };
 	struct sx_insert_facts facts = {};
 	enum sx_insert_verdict verdict;
 	struct sx_raw_tuple tuple;
 	struct sx_sock_key key;
+	__u8 one = 1;
 
 	sx_tuple_from_sockops(skops, &tuple);
 	if (sx_sock_key_from_raw(&tuple, &key))
@@ -127,16 +187,111 @@ static __always_inline void sx_handle_established(struct bpf_sock_ops *skops,
 		sx_count(SX_CNT_SOCK_SKIP_NO_PEER, 1);
 		return;
 	}
+	/* A new connection starts undecided, even if a stale entry had its key. */
+	if (bpf_map_update_elem(&sx_dirstate_v1, &key, &fresh, BPF_ANY)) {
+		sx_count(SX_CNT_SOCK_INSERT_ERR, 1);
+		return;
+	}
 	/* BPF_NOEXIST: a stale entry under this key is never overwritten. */
 	if (bpf_sock_hash_update(skops, &sx_sockhash_v1, &key, BPF_NOEXIST)) {
+		bpf_map_delete_elem(&sx_dirstate_v1, &key);
 		sx_count(SX_CNT_SOCK_INSERT_ERR, 1);
 		return;
 	}
 	sx_count(SX_CNT_SOCK_INSERTED, 1);
-	if (!passive) {
-		__u8 one = 1;
-
+	/*
+	 * State changes: half-close (eject) and close (forget the direction).
+	 * Every received segment: a socket fed through TCP leaves the sockhash
+	 * (sx_eject_if_fed_by_tcp). Accelerated sockets receive few segments.
+	 */
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
+						 BPF_SOCK_OPS_STATE_CB_FLAG |
+						 BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
+	if (!passive)
 		bpf_map_update_elem(&sx_active_v1, &key, &one, BPF_ANY);
+}
+
+/*
+ * Takes this socket out of the sockhash if the direction feeding it is on
+ * TCP and no redirect toward it ever succeeded or is under way. It then reads
+ * through tcp_recvmsg (and its ioctl, poll and wake-ups) like any TCP socket.
+ * The feeder counts an attempt before it re-reads the path, and the path was
+ * moved to TCP with an atomic exchange before this check: so either the
+ * feeder sees TCP, or this check sees its attempt. A socket that might hold
+ * or receive redirected bytes never leaves, since leaving would drop them.
+ */
+static __always_inline void sx_eject_if_fed_by_tcp(const struct sx_sock_key *key,
+						   struct sx_dir_state *in)
+{
+	if (__sync_fetch_and_add(&in->path, 0) != SX_TX_TCP)
+		return;
+	if (__sync_fetch_and_add(&in->attempts, 0)) {
+		sx_count(SX_CNT_EJECT_DEFERRED, 1);
+		return;
+	}
+	if (!bpf_map_delete_elem(&sx_sockhash_v1, key))
+		sx_count(SX_CNT_SOCK_EJECTED, 1);
+}
+
+static __always_inline struct sx_dir_state *sx_feeder(struct bpf_sock_ops *skops,
+						      struct sx_sock_key *key)
+{
+	struct sx_raw_tuple tuple;
+	struct sx_sock_key peer;
+
+	sx_tuple_from_sockops(skops, &tuple);
+	if (sx_sock_key_from_raw(&tuple, key))
+		return NULL;
+	sx_sock_key_reverse(key, &peer);
+	return bpf_map_lookup_elem(&sx_dirstate_v1, &peer);
+}
+
+/*
+ * The socket is half-closing (shutdown(SHUT_WR), in the caller's context and
+ * under its socket lock). The kernel wakes the socket's waiters again when the
+ * peer acknowledges the FIN; a reader waiting in tcp_bpf_recvmsg would take
+ * that wake-up for data and return EAGAIN on a blocking socket. So the
+ * direction feeding the socket moves to TCP (the peer's next bytes then carry
+ * the acknowledgement), and the socket leaves the sockhash now, before its
+ * reader waits, if nothing was ever redirected to it.
+ */
+static __always_inline void sx_handle_half_close(struct bpf_sock_ops *skops)
+{
+	struct sx_dir_state *in;
+	struct sx_sock_key key;
+
+	in = sx_feeder(skops, &key);
+	if (!in)
+		return;
+	if (sx_dir_bind_tcp(in))
+		sx_count(SX_CNT_DIR_FALLBACK, 1);
+	sx_eject_if_fed_by_tcp(&key, in);
+}
+
+/* A segment arrived: if its direction is on TCP, this socket need not stay. */
+static __always_inline void sx_handle_segment(struct bpf_sock_ops *skops)
+{
+	struct sx_dir_state *in;
+	struct sx_sock_key key;
+
+	in = sx_feeder(skops, &key);
+	if (in)
+		sx_eject_if_fed_by_tcp(&key, in);
+}
+
+static __always_inline void sx_handle_state(struct bpf_sock_ops *skops)
+{
+	struct sx_raw_tuple tuple;
+	struct sx_sock_key key;
+
+	if (skops->args[1] == SX_TCP_FIN_WAIT1) {
+		sx_handle_half_close(skops);
+	} else if (skops->args[1] == SX_TCP_CLOSE) {
+		sx_tuple_from_sockops(skops, &tuple);
+		if (!sx_sock_key_from_raw(&tuple, &key)) {
+			bpf_map_delete_elem(&sx_dirstate_v1, &key);
+			bpf_map_delete_elem(&sx_active_v1, &key);
+		}
 	}
 }
 
@@ -151,39 +306,101 @@ int sx_sockops(struct bpf_sock_ops *skops)
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		sx_handle_established(skops, 1);
 		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		sx_handle_state(skops);
+		break;
+	case BPF_SOCK_OPS_PARSE_HDR_OPT_CB:
+		sx_handle_segment(skops);
+		break;
 	}
 	return 1;
+}
+
+/* ---- sk_msg: where each message goes ------------------------------------ */
+
+struct sx_wait_ctx {
+	struct sx_sock_key *key;
+	__u64 deadline;
+};
+
+static long sx_handshake_pending(__u64 index, struct sx_wait_ctx *w)
+{
+	if (!bpf_map_lookup_elem(&sx_active_v1, w->key))
+		return 1; /* the passive side is established: stop */
+	return bpf_ktime_get_ns() > w->deadline;
+}
+
+/*
+ * An active socket can send before the passive side has processed the ACK
+ * that establishes it (on another CPU, a few microseconds away). Starting the
+ * direction on TCP then would give up acceleration for the connection's life;
+ * a bounded wait for the peer's sockops to consume our sx_active_v1 entry
+ * avoids that.
+ */
+static __always_inline void sx_wait_for_peer(struct sx_sock_key *key)
+{
+	struct sx_wait_ctx w = { .key = key };
+
+	if (!bpf_map_lookup_elem(&sx_active_v1, key))
+		return;
+	sx_count(SX_CNT_HANDSHAKE_WAIT, 1);
+	w.deadline = bpf_ktime_get_ns() + SX_HANDSHAKE_WAIT_NS;
+	bpf_loop(1 << 16, sx_handshake_pending, &w, 0);
+	bpf_map_delete_elem(&sx_active_v1, key);
+}
+
+static __always_inline int sx_try_redirect(struct sk_msg_md *msg, struct sx_sock_key *key,
+					   struct sx_dir_state *d)
+{
+	struct sx_sock_key rev;
+
+	/* Count the attempt before re-reading the path (see sx_eject_if_fed_by_tcp). */
+	__sync_fetch_and_add(&d->attempts, 1);
+	if (__sync_fetch_and_add(&d->path, 0) == SX_TX_TCP)
+		goto failed;
+	sx_sock_key_reverse(key, &rev);
+	if (bpf_msg_redirect_hash(msg, &sx_sockhash_v1, &rev, BPF_F_INGRESS) == SK_PASS)
+		return 1; /* the attempt stays counted: bytes may be queued at the peer */
+	if (__sync_fetch_and_add(&d->path, 0) == SX_TX_UNDECIDED) {
+		sx_wait_for_peer(key);
+		if (bpf_msg_redirect_hash(msg, &sx_sockhash_v1, &rev, BPF_F_INGRESS) == SK_PASS)
+			return 1;
+	}
+failed:
+	/* Nothing was redirected: the attempt need not hold the peer in the map. */
+	__sync_fetch_and_add(&d->attempts, -1);
+	return 0;
 }
 
 /* Attach: sk_msg verdict on sx_sockhash_v1. */
 SEC("sk_msg")
 int sx_sk_msg(struct sk_msg_md *msg)
 {
-	struct sx_sock_state *st;
+	struct sx_dir_state *d = NULL;
 	struct sx_raw_tuple tuple;
-	struct sx_sock_key key, rev;
+	struct sx_sock_key key;
 	__u64 len = msg->size;
+	__u32 path, next;
 	int redirected = 0;
 
-	if (!msg->sk)
-		return SK_PASS;
-	st = bpf_sk_storage_get(&sx_sockstate_v1, msg->sk, 0,
-				BPF_SK_STORAGE_GET_F_CREATE);
-	if (!st) {
+	sx_tuple_from_msg(msg, &tuple);
+	if (!sx_sock_key_from_raw(&tuple, &key))
+		d = bpf_map_lookup_elem(&sx_dirstate_v1, &key);
+	if (!d) {
 		sx_count(SX_CNT_MSG_ERR, 1);
 		return SK_PASS;
 	}
-	if (sx_msg_may_redirect(st->tx_path, sx_accel_enabled())) {
-		sx_tuple_from_msg(msg, &tuple);
-		if (!sx_sock_key_from_raw(&tuple, &key)) {
-			sx_sock_key_reverse(&key, &rev);
-			redirected = bpf_msg_redirect_hash(msg, &sx_sockhash_v1, &rev,
-							   BPF_F_INGRESS) == SK_PASS;
-		}
+	path = d->path;
+	if (sx_msg_may_redirect(path, sx_accel_enabled())) {
+		redirected = sx_try_redirect(msg, &key, d);
 		if (!redirected)
 			sx_count(SX_CNT_MSG_MISS, 1);
 	}
-	if (sx_msg_record(&st->tx_path, redirected))
+	next = path;
+	sx_msg_record(&next, redirected);
+	/* Compare-and-swap: a concurrent move to TCP by the receiver always wins. */
+	if (next != path && __sync_val_compare_and_swap(&d->path, path, next) == path &&
+	    next == SX_TX_TCP)
 		sx_count(SX_CNT_DIR_FALLBACK, 1);
 	if (redirected) {
 		sx_count(SX_CNT_MSG_REDIRECTED, 1);
@@ -193,4 +410,58 @@ int sx_sk_msg(struct sk_msg_md *msg)
 		sx_count(SX_CNT_BYTES_TCP, len);
 	}
 	return SK_PASS;
+}
+
+/* ---- setsockopt: options only TCP's receive path implements ---------- */
+
+#define SX_SOL_SOCKET 1
+#define SX_SOL_TCP 6
+#define SX_SO_RCVLOWAT 18
+#define SX_TCP_ULP 31
+
+/*
+ * SO_RCVLOWAT above 1: tcp_bpf_recvmsg and poll ignore the low-water mark
+ * for redirected bytes, so the direction feeding this socket moves to TCP.
+ * TCP_ULP (kTLS): the ULP works on TCP's queues; both directions move.
+ * Moving to TCP is safe at any time; bytes already redirected are read first.
+ */
+static __always_inline int sx_option_needs_tcp(struct bpf_sockopt *ctx, int *both)
+{
+	int *val = ctx->optval;
+
+	*both = 0;
+	if (ctx->level == SX_SOL_SOCKET && ctx->optname == SX_SO_RCVLOWAT) {
+		if ((void *)(val + 1) > ctx->optval_end)
+			return 0;
+		return *val > 1;
+	}
+	if (ctx->level == SX_SOL_TCP && ctx->optname == SX_TCP_ULP) {
+		*both = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Attach: cgroup/setsockopt on the same cgroup as sx_sockops (bpf_link). */
+SEC("cgroup/setsockopt")
+int sx_setsockopt(struct bpf_sockopt *ctx)
+{
+	struct sx_sock_key key, peer;
+	struct sx_raw_tuple tuple;
+	struct bpf_sock *sk = ctx->sk;
+	int both;
+
+	if (sk && sk->protocol == IPPROTO_TCP && sx_option_needs_tcp(ctx, &both)) {
+		sx_tuple_from_bpf_sock(sk, &tuple);
+		if (!sx_sock_key_from_raw(&tuple, &key)) {
+			sx_sock_key_reverse(&key, &peer);
+			sx_dir_key_bind_tcp(&peer);
+			if (both)
+				sx_dir_key_bind_tcp(&key);
+		}
+	}
+	/* Values longer than a page reach the program truncated: pass them on untouched. */
+	if (ctx->optlen > 4096)
+		ctx->optlen = -1;
+	return 1;
 }

@@ -97,6 +97,9 @@ static const char *const counter_names[C_NR] = {
 	[C_HANGS] = "hangs",
 };
 
+/* spurious EAGAINs by (client, server) I/O style; slot 0: connections without a data header */
+#define STYLE_SLOTS (1 + IO_NR * IO_NR)
+
 #define FAILURE_COUNTERS                                                                           \
 	(1u << C_MISMATCH | 1u << C_SPURIOUS_EAGAIN | 1u << C_PREMATURE_EOF | 1u << C_UNEXPECTED | \
 	 1u << C_HANGS)
@@ -104,9 +107,10 @@ static const char *const counter_names[C_NR] = {
 struct stats {
 	uint64_t v[C_NR];
 	uint64_t errnos[ERRNO_SLOTS]; /* unexpected errors by errno */
+	uint64_t eagain_styles[STYLE_SLOTS];
 };
 
-#define REPORT_SIZE (8 * (1 + C_NR + ERRNO_SLOTS))
+#define REPORT_SIZE (8 * (1 + C_NR + ERRNO_SLOTS + STYLE_SLOTS))
 
 struct hdr {
 	uint8_t type, mode, close, leader;
@@ -161,6 +165,7 @@ struct client_cfg {
 	uint64_t conns, max_size, seed;
 	unsigned int concurrency;
 	unsigned int duration_limit; /* seconds, 0 for none */
+	unsigned int io_mask, close_mask; /* the I/O styles and close patterns to draw from */
 	double start;
 	atomic_uint_fast64_t next_id;
 	atomic_bool limit_hit;
@@ -219,6 +224,14 @@ static uint64_t rng_below(uint64_t *s, uint64_t n)
 	return xorshift64(s) % n;
 }
 
+/* One bit index of a nonzero mask; with all n low bits set, the same as rng_below(s, n). */
+static unsigned int rng_pick(uint64_t *s, unsigned int mask)
+{
+	for (uint64_t i = rng_below(s, __builtin_popcount(mask)); i; i--)
+		mask &= mask - 1;
+	return __builtin_ctz(mask);
+}
+
 /*
  * A size in [1, max] whose octave is uniform, so that 10-byte and
  * 10-megabyte sizes are about as frequent (no libm on the link line).
@@ -251,12 +264,16 @@ static void stream_fill(struct stream *g, unsigned char *p, size_t n)
 
 /* ---- counters and log -------------------------------------------------- */
 
-static void stats_add(enum counter k, uint64_t n, int err)
+/* detail: the errno of an unexpected error, the style slot of a spurious EAGAIN */
+static void stats_add(enum counter k, uint64_t n, int detail)
 {
 	pthread_mutex_lock(&g_stats_lock);
 	g_stats.v[k] += n;
 	if (k == C_UNEXPECTED)
-		g_stats.errnos[err > 0 && err < ERRNO_SLOTS && strerrorname_np(err) ? err : 0] += n;
+		g_stats.errnos[detail > 0 && detail < ERRNO_SLOTS && strerrorname_np(detail) ? detail
+											    : 0] += n;
+	else if (k == C_SPURIOUS_EAGAIN)
+		g_stats.eagain_styles[detail > 0 && detail < STYLE_SLOTS ? detail : 0] += n;
 	pthread_mutex_unlock(&g_stats_lock);
 }
 
@@ -376,6 +393,8 @@ static void report_encode(const struct stats *s, unsigned char *p)
 		put_be64(p + 8 * (1 + k), s->v[k]);
 	for (int e = 0; e < ERRNO_SLOTS; e++)
 		put_be64(p + 8 * (1 + C_NR + e), s->errnos[e]);
+	for (int i = 0; i < STYLE_SLOTS; i++)
+		put_be64(p + 8 * (1 + C_NR + ERRNO_SLOTS + i), s->eagain_styles[i]);
 }
 
 static bool report_decode(const unsigned char *p, struct stats *s)
@@ -386,6 +405,8 @@ static bool report_decode(const unsigned char *p, struct stats *s)
 		s->v[k] = get_be64(p + 8 * (1 + k));
 	for (int e = 0; e < ERRNO_SLOTS; e++)
 		s->errnos[e] = get_be64(p + 8 * (1 + C_NR + e));
+	for (int i = 0; i < STYLE_SLOTS; i++)
+		s->eagain_styles[i] = get_be64(p + 8 * (1 + C_NR + ERRNO_SLOTS + i));
 	return true;
 }
 
@@ -407,6 +428,12 @@ static void conn_describe(const struct conn *c, char *buf, size_t size)
 		 io_names[h->io[SIDE_SERVER]]);
 }
 
+/* The eagain_styles slot of a connection. */
+static int style_slot(const struct hdr *h)
+{
+	return h->type == MSG_DATA ? 1 + h->io[SIDE_CLIENT] * IO_NR + h->io[SIDE_SERVER] : 0;
+}
+
 /*
  * Counts the first failure of this connection side and wakes a sibling
  * thread blocked on the socket; what follows is an echo and is not counted.
@@ -420,7 +447,7 @@ static __attribute__((format(printf, 4, 5))) int conn_fail(struct conn *c, enum 
 
 	if (atomic_exchange(&c->failed, true))
 		return -1;
-	stats_add(k, 1, err);
+	stats_add(k, 1, k == C_SPURIOUS_EAGAIN ? style_slot(&c->h) : err);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

@@ -494,7 +494,7 @@ static void test_insert_decide_named_cases(void **state)
  * makes it: redirect only if allowed and the peer socket is found, then
  * record the path. Returns sx_msg_record's result (1 = bound to TCP now).
  */
-static int send_msg(__u8 *tx_path, int accel_enabled, int peer_found, int *redirected)
+static int send_msg(__u32 *tx_path, int accel_enabled, int peer_found, int *redirected)
 {
 	*redirected = sx_msg_may_redirect(*tx_path, accel_enabled) && peer_found;
 	return sx_msg_record(tx_path, *redirected);
@@ -504,7 +504,7 @@ static void test_msg_may_redirect_table(void **state)
 {
 	static const struct {
 		const char *name;
-		__u8 tx_path;
+		__u32 tx_path;
 		int accel_enabled;
 		int want;
 	} cases[] = {
@@ -526,9 +526,9 @@ static void test_msg_record_transitions(void **state)
 {
 	static const struct {
 		const char *name;
-		__u8 from;
+		__u32 from;
 		int redirected;
-		__u8 to;
+		__u32 to;
 		int bound_now; /* sx_msg_record's return value */
 	} cases[] = {
 		{ "undecided + redirected -> redirect", SX_TX_UNDECIDED, 1, SX_TX_REDIRECT, 0 },
@@ -540,7 +540,7 @@ static void test_msg_record_transitions(void **state)
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(cases); i++) {
-		__u8 path = cases[i].from;
+		__u32 path = cases[i].from;
 
 		expect_int(cases[i].name, cases[i].bound_now,
 			   sx_msg_record(&path, cases[i].redirected));
@@ -558,12 +558,12 @@ struct msg_step {
 	int peer_found;
 	int want_redirected;
 	int want_bound_now;
-	__u8 want_path;
+	__u32 want_path;
 };
 
 static void run_sequence(const char *name, const struct msg_step *steps, size_t n)
 {
-	__u8 path = SX_TX_UNDECIDED;
+	__u32 path = SX_TX_UNDECIDED;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
