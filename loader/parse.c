@@ -92,7 +92,10 @@ int sx_parse_mac(const char *text, __u8 mac[6])
 		if (i % 3 == 2 ? text[i] != ':' : !isxdigit((unsigned char)text[i]))
 			return -EINVAL;
 	}
-	for (i = 0; i < 6; i++)
-		mac[i] = (__u8)strtoul((char[]){ text[i * 3], text[i * 3 + 1], '\0' }, NULL, 16);
+	for (i = 0; i < 6; i++) {
+		const char *byte = text + (size_t)i * 3;
+
+		mac[i] = (__u8)strtoul((char[]){ byte[0], byte[1], '\0' }, NULL, 16);
+	}
 	return 0;
 }

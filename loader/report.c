@@ -49,7 +49,7 @@ int sx_read_counters(const char *pin_dir, __u64 *out)
 
 int sx_stats(const char *pin_dir, int json)
 {
-	__u64 v[SX_CNT_MAX];
+	__u64 v[SX_CNT_MAX] = { 0 };
 	int i, r;
 
 	r = sx_require_root();

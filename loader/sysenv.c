@@ -114,14 +114,14 @@ int sx_mountinfo_find_cgroup2(FILE *mountinfo, char *buf, size_t len)
 		if (n < 5)
 			continue;
 		tok = strtok_r(sep + 3, " \n", &save);
-		if (!tok || strcmp(tok, "cgroup2"))
+		if (!tok || strcmp(tok, "cgroup2") != 0)
 			continue;
-		if (strcmp(fields[3], "/"))
+		if (strcmp(fields[3], "/") != 0)
 			continue; /* a bind mount of a sub-cgroup, not the root */
 		unescape_octal(fields[4]);
 		if (strlen(fields[4]) >= len)
 			return -ENAMETOOLONG;
-		strcpy(buf, fields[4]);
+		memcpy(buf, fields[4], strlen(fields[4]) + 1);
 		return 0;
 	}
 	return -ENOENT;

@@ -950,6 +950,7 @@ static int sendfile_client(int fd)
 
 	if (tfd < 0) {
 		perror("sxsem: mkstemp");
+		free(data);
 		return 1;
 	}
 	unlink(path);

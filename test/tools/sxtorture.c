@@ -97,6 +97,9 @@ static const char *const counter_names[C_NR] = {
 	[C_HANGS] = "hangs",
 };
 
+#define ALL_IO	  ((1u << IO_NR) - 1)
+#define ALL_CLOSE ((1u << CLOSE_NR) - 1)
+
 /* spurious EAGAINs by (client, server) I/O style; slot 0: connections without a data header */
 #define STYLE_SLOTS (1 + IO_NR * IO_NR)
 
@@ -165,7 +168,8 @@ struct client_cfg {
 	uint64_t conns, max_size, seed;
 	unsigned int concurrency;
 	unsigned int duration_limit; /* seconds, 0 for none */
-	unsigned int io_mask, close_mask; /* the I/O styles and close patterns to draw from */
+	/* the I/O styles and close patterns to draw from, as masks of their indexes */
+	unsigned int io_mask, close_mask;
 	double start;
 	atomic_uint_fast64_t next_id;
 	atomic_bool limit_hit;
@@ -267,13 +271,14 @@ static void stream_fill(struct stream *g, unsigned char *p, size_t n)
 /* detail: the errno of an unexpected error, the style slot of a spurious EAGAIN */
 static void stats_add(enum counter k, uint64_t n, int detail)
 {
+	bool named = detail > 0 && detail < ERRNO_SLOTS && strerrorname_np(detail);
+
 	pthread_mutex_lock(&g_stats_lock);
 	g_stats.v[k] += n;
 	if (k == C_UNEXPECTED)
-		g_stats.errnos[detail > 0 && detail < ERRNO_SLOTS && strerrorname_np(detail) ? detail
-											    : 0] += n;
+		g_stats.errnos[named ? detail : 0] += n;
 	else if (k == C_SPURIOUS_EAGAIN)
-		g_stats.eagain_styles[detail > 0 && detail < STYLE_SLOTS ? detail : 0] += n;
+		g_stats.eagain_styles[detail] += n;
 	pthread_mutex_unlock(&g_stats_lock);
 }
 
@@ -1050,10 +1055,37 @@ static const char *errno_name(int e)
 	return e ? strerrorname_np(e) : "other";
 }
 
+/* Prints the names whose bit is set in mask, separated by sep. */
+static void put_names(FILE *f, const char *const *names, unsigned int mask, const char *sep)
+{
+	for (unsigned int i = 0, n = 0; mask >> i; i++)
+		if (mask & 1u << i)
+			fprintf(f, "%s%s", n++ ? sep : "", names[i]);
+}
+
+/* Spurious EAGAINs by "client style/server style" of their connection. */
+static void json_by_style(FILE *f, const struct stats *s)
+{
+	fputs(",\"by_style\":{", f);
+	for (int i = 0, n = 0; i < STYLE_SLOTS; i++) {
+		if (!s->eagain_styles[i])
+			continue;
+		if (i)
+			fprintf(f, "%s\"%s/%s\"", n++ ? "," : "", io_names[(i - 1) / IO_NR],
+				io_names[(i - 1) % IO_NR]);
+		else
+			fprintf(f, "%s\"other\"", n++ ? "," : "");
+		fprintf(f, ":%" PRIu64, s->eagain_styles[i]);
+	}
+	fputc('}', f);
+}
+
 static void json_counters(FILE *f, const struct stats *s)
 {
 	for (int k = 0; k < C_NR; k++) {
 		fprintf(f, "%s\"%s\":%" PRIu64, k ? "," : "", counter_names[k], s->v[k]);
+		if (k == C_SPURIOUS_EAGAIN)
+			json_by_style(f, s);
 		if (k != C_UNEXPECTED)
 			continue;
 		fputs(",\"errors\":{", f);
@@ -1097,15 +1129,29 @@ static void print_client(const struct client_cfg *cfg, const struct stats *total
 
 	fprintf(f, "sxtorture client: %s", stats_failed(total) ? "FAIL" : "PASS");
 	text_counters(f, total);
-	fprintf(f, " seconds=%.3f seed=%" PRIu64 "%s%s\n", secs, cfg->seed,
-		srv ? "" : " (no server report)", limited ? " (duration limit hit)" : "");
+	fprintf(f, " seconds=%.3f seed=%" PRIu64, secs, cfg->seed);
+	/* a seed replays a run only with the same choices */
+	if (cfg->io_mask != ALL_IO) {
+		fputs(" io=", f);
+		put_names(f, io_names, cfg->io_mask, ",");
+	}
+	if (cfg->close_mask != ALL_CLOSE) {
+		fputs(" close=", f);
+		put_names(f, close_names, cfg->close_mask, ",");
+	}
+	fprintf(f, "%s%s\n", srv ? "" : " (no server report)",
+		limited ? " (duration limit hit)" : "");
 	if (!json)
 		return;
 	fputc('{', stdout);
 	json_counters(stdout, total);
 	printf(",\"seconds\":%.3f,\"seed\":%" PRIu64 ",\"max_size\":%" PRIu64
-	       ",\"concurrency\":%u,\"duration_limit_hit\":%s,\"client\":{",
+	       ",\"concurrency\":%u,\"duration_limit_hit\":%s,\"io\":\"",
 	       secs, cfg->seed, cfg->max_size, cfg->concurrency, limited ? "true" : "false");
+	put_names(stdout, io_names, cfg->io_mask, ",");
+	fputs("\",\"close\":\"", stdout);
+	put_names(stdout, close_names, cfg->close_mask, ",");
+	fputs("\",\"client\":{", stdout);
 	json_counters(stdout, cli);
 	fputs("},\"server\":", stdout);
 	if (srv) {
@@ -1150,17 +1196,21 @@ static int server_main(const struct endpoint *ep, bool json)
 
 /* ---- client ------------------------------------------------------------ */
 
-/* Everything about connection id follows from (seed, id): a run can be replayed. */
+/*
+ * Everything about connection id follows from (seed, id) and the allowed
+ * close patterns and I/O styles: a run can be replayed. Restricting them
+ * changes no other choice.
+ */
 static void plan_conn(const struct client_cfg *cfg, uint32_t id, struct hdr *h)
 {
 	uint64_t r = derive_seed(cfg->seed, id, TAG_PLAN);
 
 	*h = (struct hdr){ .type = MSG_DATA, .id = id, .seed = cfg->seed };
 	h->mode = rng_below(&r, MODE_NR);
-	h->close = rng_below(&r, CLOSE_NR);
+	h->close = rng_pick(&r, cfg->close_mask);
 	h->leader = rng_below(&r, 2);
-	h->io[SIDE_CLIENT] = rng_below(&r, IO_NR);
-	h->io[SIDE_SERVER] = rng_below(&r, IO_NR);
+	h->io[SIDE_CLIENT] = rng_pick(&r, cfg->io_mask);
+	h->io[SIDE_SERVER] = rng_pick(&r, cfg->io_mask);
 	if (h->mode != MODE_DOWN)
 		h->len[SIDE_CLIENT] = log_uniform(&r, cfg->max_size);
 	if (h->mode != MODE_UP)
@@ -1305,6 +1355,8 @@ static int client_main(struct client_cfg *cfg, bool json)
 			total.v[k] += k == C_CONNS ? 0 : srv.v[k];
 		for (int e = 0; e < ERRNO_SLOTS; e++)
 			total.errnos[e] += srv.errnos[e];
+		for (int i = 0; i < STYLE_SLOTS; i++)
+			total.eagain_styles[i] += srv.eagain_styles[i];
 	}
 	print_client(cfg, &total, &cli, have_srv ? &srv : NULL, secs, json);
 	return stats_failed(&total) ? 1 : 0;
@@ -1316,8 +1368,15 @@ static void __attribute__((noreturn)) usage(void)
 {
 	fputs("usage: sxtorture server ADDR PORT [--json]\n"
 	      "       sxtorture client ADDR PORT --conns N --concurrency C [--max-size BYTES]\n"
-	      "                        [--seed S] [--duration-limit SEC] [--json]\n",
+	      "                        [--seed S] [--duration-limit SEC] [--io LIST]\n"
+	      "                        [--close LIST] [--json]\n"
+	      "LIST: comma-separated names to draw from, default all\n"
+	      "  --io:    ",
 	      stderr);
+	put_names(stderr, io_names, ALL_IO, ", ");
+	fputs("\n  --close: ", stderr);
+	put_names(stderr, close_names, ALL_CLOSE, ", ");
+	fputc('\n', stderr);
 	exit(2);
 }
 
@@ -1335,6 +1394,31 @@ static uint64_t parse_num(const char *opt, const char *s, uint64_t min, uint64_t
 		exit(2);
 	}
 	return v;
+}
+
+/* A comma-separated list of names as a mask of their indexes. */
+static unsigned int parse_names(const char *opt, const char *s, const char *const *names,
+				unsigned int nr)
+{
+	unsigned int mask = 0;
+
+	for (;;) {
+		size_t len = strcspn(s, ",");
+		unsigned int i = 0;
+
+		while (i < nr && (strlen(names[i]) != len || strncmp(s, names[i], len)))
+			i++;
+		if (i == nr) {
+			fprintf(stderr, "sxtorture: %s: '%.*s' is not one of: ", opt, (int)len, s);
+			put_names(stderr, names, (1u << nr) - 1, ", ");
+			fputc('\n', stderr);
+			exit(2);
+		}
+		mask |= 1u << i;
+		if (!s[len])
+			return mask;
+		s += len + 1;
+	}
 }
 
 static int resolve(const char *host, const char *port, struct endpoint *ep)
@@ -1364,10 +1448,16 @@ int main(int argc, char **argv)
 		{ "max-size", required_argument, NULL, 'm' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "duration-limit", required_argument, NULL, 'd' },
+		{ "io", required_argument, NULL, 'i' },
+		{ "close", required_argument, NULL, 'x' },
 		{ "json", no_argument, NULL, 'j' },
 		{ 0 },
 	};
-	static struct client_cfg cfg = { .max_size = DEFAULT_MAX_SIZE };
+	static struct client_cfg cfg = {
+		.max_size = DEFAULT_MAX_SIZE,
+		.io_mask = ALL_IO,
+		.close_mask = ALL_CLOSE,
+	};
 	bool json = false, client_opts = false;
 	struct timespec ts;
 	int o;
@@ -1391,6 +1481,12 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			cfg.duration_limit = parse_num("--duration-limit", optarg, 1, 1u << 30);
+			break;
+		case 'i':
+			cfg.io_mask = parse_names("--io", optarg, io_names, IO_NR);
+			break;
+		case 'x':
+			cfg.close_mask = parse_names("--close", optarg, close_names, CLOSE_NR);
 			break;
 		case 'j':
 			json = true;
