@@ -110,7 +110,8 @@ check: $(SKELS) ## static analysis (clang-tidy, cppcheck, shellcheck if present)
 		-D'LIBBPF_OPTS(T,N,...)=struct T N = {0}' \
 		-D'DECLARE_LIBBPF_OPTS(T,N,...)=struct T N = {0}' \
 		$(LOADER_SRCS) $(TEST_TOOL_SRCS)
-	$(Q)if command -v shellcheck >/dev/null; then shellcheck -x scripts/*.sh test/*.sh e2e/*.sh; fi
+	$(Q)if command -v shellcheck >/dev/null; then \
+		shellcheck -x -P SCRIPTDIR -S warning scripts/*.sh test/*.sh e2e/*.sh bench/*.sh; fi
 
 format: ## format C sources with the kernel's .clang-format
 	$(Q)clang-format -i $(shell find bpf loader test cni -name '*.[ch]' 2>/dev/null)

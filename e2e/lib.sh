@@ -14,6 +14,7 @@ SX_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUTPUT=${OUTPUT:-.output}
 [[ $OUTPUT == /* ]] || OUTPUT="$SX_ROOT/$OUTPUT"
 SOCKVXCTL="$OUTPUT/sockvxctl"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 SX_TOOLS="$OUTPUT/tools"
 V=${V:-0}
 
@@ -117,7 +118,7 @@ sx_node() { nsenter --net="/run/netns/$SX_NODE_NS" "$@"; }
 # sx_pod_create NAME INDEX: pod NAME with 10.244.1.INDEX and fd00:244:1::INDEX,
 # wired by a plain veth pair and host routes (no BPF on the packet path).
 sx_pod_create() {
-	local name=$1 idx=$2 ns="sx${SX_ID}-$1" hveth="sx${SX_ID}$1" hmac
+	local idx=$2 ns="sx${SX_ID}-$1" hveth="sx${SX_ID}$1" hmac
 	ip netns add "$ns"
 	SX_PODS+=("$ns")
 	ip link add "$hveth" netns "$SX_NODE_NS" type veth peer name eth0 netns "$ns"
@@ -170,8 +171,8 @@ sx_sockhash_entries() {
 
 # Waits until a TCP port listens in a pod (netserver, test servers).
 sx_wait_listen() {
-	local pod=$1 port=$2 i
-	for i in $(seq 1 100); do
+	local pod=$1 port=$2
+	for _ in $(seq 1 100); do
 		sx_pod "$pod" ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && return 0
 		sleep 0.05
 	done

@@ -24,7 +24,7 @@ PACKAGES=(
 	iproute2 procps util-linux kmod jq       # ip/tc/nstat, sysctl, nsenter, JSON checks
 	libcmocka-dev                            # unit test framework
 	netperf sockperf iperf3                  # benchmarks and the demo
-	clang-tidy cppcheck clang-format         # make check / make format
+	clang-tidy cppcheck clang-format shellcheck # make check / make format
 )
 
 log "apt-get update"

@@ -7,7 +7,7 @@
 # Each check prints "ok - ..." or "not ok - ..." (TAP); V=1 shows more.
 set -uo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 OUTPUT=${OUTPUT:-.output}
 export OUTPUT
 suite=${1:-all}
