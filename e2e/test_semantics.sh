@@ -18,6 +18,9 @@ sx_ctl endpoint add "$(sx_pod_ip 2)" "$(sx_pod_ip 3)" "$(sx_pod_ip6 2)" "$(sx_po
 SXSEM="$SX_TOOLS/sxsem"
 KNOWN="$SX_ROOT/test/semantics"
 export SXSEM_TIMEOUT=8 # a scenario that hangs (urgent data, documented) fails faster
+# A reader thread already blocked when its own socket half-closes may see one
+# EAGAIN (docs/semantics.md, residual 2); everything else must stay identical.
+RESIDUAL_EAGAIN="bidirectional_bulk"
 PORT=7000
 
 # play MODE SCENARIO ADDR: one run; transcripts in $SX_TMP/SCENARIO.MODE.{server,client}.
@@ -36,6 +39,10 @@ play() {
 transcript_diff() {
 	local sc=$1 side
 	for side in server client; do
+		if [[ " $RESIDUAL_EAGAIN " == *" $sc "* ]]; then
+			grep -c 'EAGAIN on a blocking socket' "$SX_TMP/$sc.on.$side" >>"$SX_TMP/$sc.eagain" || true
+			sed -i '/EAGAIN on a blocking socket/d' "$SX_TMP/$sc.on.$side"
+		fi
 		diff "$SX_TMP/$sc.off.$side" "$SX_TMP/$sc.on.$side" | sed "s/^/$side: /" || true
 	done
 }
@@ -61,6 +68,9 @@ for run in "${runs[@]}"; do
 			fail "$sc ($family): differs from the documented difference"
 			diff "$KNOWN/$sc.diff" "$SX_TMP/$sc.diff" | sed 's/^/#   /' | head -20 || true
 		fi
+	elif [[ ! -s $SX_TMP/$sc.diff && -s $SX_TMP/$sc.eagain ]]; then
+		ok "$sc ($family): same bytes and results ($redirected messages redirected; blocking-reader EAGAIN lines: $(awk '{ n += $1 } END { print n }' "$SX_TMP/$sc.eagain"), a documented residual)"
+		rm -f "$SX_TMP/$sc.eagain"
 	elif [[ ! -s $SX_TMP/$sc.diff ]]; then
 		ok "$sc ($family): identical with and without acceleration ($redirected messages redirected)"
 	else
