@@ -200,14 +200,9 @@ static __always_inline void sx_handle_established(struct bpf_sock_ops *skops, in
 		return;
 	}
 	sx_count(SX_CNT_SOCK_INSERTED, 1);
-	/*
-	 * State changes: half-close (eject) and close (forget the direction).
-	 * Every received segment: a socket fed through TCP leaves the sockhash
-	 * (sx_eject_if_fed_by_tcp). Accelerated sockets receive few segments.
-	 */
+	/* State changes: half-close (eject) and close (forget the direction). */
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
-						 BPF_SOCK_OPS_STATE_CB_FLAG |
-						 BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG);
+						 BPF_SOCK_OPS_STATE_CB_FLAG);
 	if (!passive)
 		bpf_map_update_elem(&sx_active_v1, &key, &one, BPF_ANY);
 }
@@ -269,17 +264,6 @@ static __always_inline void sx_handle_half_close(struct bpf_sock_ops *skops)
 	sx_eject_if_fed_by_tcp(&key, in);
 }
 
-/* A segment arrived: if its direction is on TCP, this socket need not stay. */
-static __always_inline void sx_handle_segment(struct bpf_sock_ops *skops)
-{
-	struct sx_dir_state *in;
-	struct sx_sock_key key;
-
-	in = sx_feeder(skops, &key);
-	if (in)
-		sx_eject_if_fed_by_tcp(&key, in);
-}
-
 static __always_inline void sx_handle_state(struct bpf_sock_ops *skops)
 {
 	struct sx_raw_tuple tuple;
@@ -309,9 +293,6 @@ int sx_sockops(struct bpf_sock_ops *skops)
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
 		sx_handle_state(skops);
-		break;
-	case BPF_SOCK_OPS_PARSE_HDR_OPT_CB:
-		sx_handle_segment(skops);
 		break;
 	}
 	return 1;
