@@ -114,6 +114,18 @@ static __always_inline void sx_dir_key_bind_tcp(const struct sx_sock_key *sender
 		sx_count(SX_CNT_DIR_API_TCP, 1);
 }
 
+/* Moves the direction sent by this socket's peer to TCP. */
+static __always_inline void sx_dir_key_bind_tcp_peer(const struct sx_sock_key *key)
+{
+	struct sx_sock_key peer;
+	struct sx_dir_state *d;
+
+	sx_sock_key_reverse(key, &peer);
+	d = bpf_map_lookup_elem(&sx_dirstate_v1, &peer);
+	if (d && sx_dir_bind_tcp(d))
+		sx_count(SX_CNT_DIR_FALLBACK, 1);
+}
+
 /* ---- sockops: which sockets enter the sockhash ------------------------- */
 
 static __always_inline int sx_is_endpoint(__u8 family, const struct sx_ip *ip)
@@ -188,6 +200,14 @@ static __always_inline void sx_handle_established(struct bpf_sock_ops *skops, in
 		sx_count(SX_CNT_SOCK_SKIP_NO_PEER, 1);
 		return;
 	}
+	/*
+	 * TCP Fast Open: bytes sent in the SYN went through TCP before either
+	 * socket was established, so that direction stays on TCP for good.
+	 */
+	if (!passive && skops->data_segs_out)
+		fresh.path = SX_TX_TCP;
+	if (passive && skops->data_segs_in)
+		sx_dir_key_bind_tcp_peer(&key);
 	/* A new connection starts undecided, even if a stale entry had its key. */
 	if (bpf_map_update_elem(&sx_dirstate_v1, &key, &fresh, BPF_ANY)) {
 		sx_count(SX_CNT_SOCK_INSERT_ERR, 1);

@@ -1045,6 +1045,18 @@ static int early_send_server(int fd)
 	return 0;
 }
 
+/* fastopen: the first write travels in the SYN (TCP Fast Open, enabled
+ * without cookies by the harness's net.ipv4.tcp_fastopen), before either
+ * socket is established; the rest follows right behind it. */
+static int fastopen_client(int fd)
+{
+	ev_send_pattern(fd, 1 * KIB, 0xFA57);
+	ev_send_pattern(fd, 63 * KIB, 0xFA58);
+	ev_recv(fd, 16, 0);
+	ev_close(fd);
+	return 0;
+}
+
 /* bidirectional_bulk: 8 MiB each way at once; per side, a sender thread and
  * a blocking receiver thread on the same socket. */
 #define BULK_BYTES (8ull * MIB)
@@ -1170,28 +1182,30 @@ struct scenario {
 	side_fn client;
 	side_fn server;
 	unsigned int accept_delay_ms;	/* server: listen, wait, then accept */
+	int fastopen;			/* TCP Fast Open: data in the SYN */
 };
 
 static const struct scenario scenarios[] = {
-	{ "echo_blocking", echo_blocking_client, echo_blocking_server, 0 },
-	{ "echo_nonblocking_epoll", echo_epoll_client, echo_epoll_server, 0 },
+	{ "echo_blocking", echo_blocking_client, echo_blocking_server, 0, 0 },
+	{ "echo_nonblocking_epoll", echo_epoll_client, echo_epoll_server, 0, 0 },
 	{ "blocking_recv_after_peer_close", recv_after_close_client,
-	  recv_after_close_server, 0 },
-	{ "fin_from_client", fin_closer, fin_reader, 0 },
-	{ "fin_from_server", fin_reader, fin_closer, 0 },
-	{ "half_close", half_close_client, half_close_server, 0 },
-	{ "rst_on_close_with_unread", rst_unread_client, rst_unread_server, 0 },
-	{ "rst_while_blocked", rst_blocked_client, rst_blocked_server, 0 },
-	{ "peek", peek_client, peek_server, 0 },
-	{ "fionread", fionread_client, fionread_server, 0 },
-	{ "poll_rdhup", poll_rdhup_client, poll_rdhup_server, 0 },
-	{ "waitall", two_chunks_client, waitall_server, 0 },
-	{ "rcvlowat", two_chunks_client, rcvlowat_server, 0 },
-	{ "splice_sendfile", sendfile_client, splice_server, 0 },
-	{ "send_before_accept", early_send_client, early_send_server, 300 },
-	{ "bidirectional_bulk", bulk_client, bulk_server, 0 },
-	{ "many_small_then_close", many_small_client, many_small_server, 0 },
-	{ "urgent_oob", oob_client, oob_server, 0 },
+	  recv_after_close_server, 0, 0 },
+	{ "fin_from_client", fin_closer, fin_reader, 0, 0 },
+	{ "fin_from_server", fin_reader, fin_closer, 0, 0 },
+	{ "half_close", half_close_client, half_close_server, 0, 0 },
+	{ "rst_on_close_with_unread", rst_unread_client, rst_unread_server, 0, 0 },
+	{ "rst_while_blocked", rst_blocked_client, rst_blocked_server, 0, 0 },
+	{ "peek", peek_client, peek_server, 0, 0 },
+	{ "fionread", fionread_client, fionread_server, 0, 0 },
+	{ "poll_rdhup", poll_rdhup_client, poll_rdhup_server, 0, 0 },
+	{ "waitall", two_chunks_client, waitall_server, 0, 0 },
+	{ "rcvlowat", two_chunks_client, rcvlowat_server, 0, 0 },
+	{ "splice_sendfile", sendfile_client, splice_server, 0, 0 },
+	{ "send_before_accept", early_send_client, early_send_server, 300, 0 },
+	{ "fastopen", fastopen_client, early_send_server, 300, 1 },
+	{ "bidirectional_bulk", bulk_client, bulk_server, 0, 0 },
+	{ "many_small_then_close", many_small_client, many_small_server, 0, 0 },
+	{ "urgent_oob", oob_client, oob_server, 0, 0 },
 };
 
 static const struct scenario *find_scenario(const char *name)
@@ -1227,6 +1241,8 @@ static int run_server(struct addrinfo *ai, const struct scenario *sc)
 
 	lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (sc->fastopen &&
+	     setsockopt(lfd, IPPROTO_TCP, TCP_FASTOPEN, &(int){ 16 }, sizeof(int)) < 0) ||
 	    bind(lfd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(lfd, 1) < 0) {
 		perror("sxsem: listen");
 		return 1;
@@ -1254,6 +1270,12 @@ static int run_client(struct addrinfo *ai, const struct scenario *sc)
 
 		if (fd < 0) {
 			perror("sxsem: socket");
+			return 1;
+		}
+		/* With it, connect() returns at once and the first write goes in the SYN. */
+		if (sc->fastopen &&
+		    setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &(int){ 1 }, sizeof(int)) < 0) {
+			perror("sxsem: TCP_FASTOPEN_CONNECT");
 			return 1;
 		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
