@@ -17,7 +17,8 @@ expect_error() {
 	fi
 }
 no_pins() { [[ ! -e $SX_PIN ]]; }
-cg_attached() { bpftool cgroup show "$SX_CG" 2>/dev/null | grep -c sock_ops || true; }
+# Programs sockvx attached to the test cgroup (sockops and setsockopt).
+cg_attached() { bpftool cgroup show "$SX_CG" 2>/dev/null | grep -c ' sx_' || true; }
 
 expect_error "unknown flag is a usage error" "unknown option" "$SOCKVXCTL" load --bogus
 expect_error "unknown command is a usage error" "unknown command" "$SOCKVXCTL" frobnicate
@@ -36,19 +37,20 @@ expect_error "a pin dir outside bpffs is refused" "not on a bpffs" \
 expect_error "commands on an unloaded node say so" "not loaded" sx_ctl endpoint list
 
 sx_load
-check "load attaches sockops to the cgroup" test "$(cg_attached)" -eq 1
+check "load attaches sockops and setsockopt to the cgroup" test "$(cg_attached)" -eq 2
 check "status reports loaded" test "$(sx_ctl status --json | jq -r .loaded)" = true
 check "sk_msg is attached to the sockhash" test "$(sx_ctl status --json | jq -r .sk_msg.attached)" = true
+check "setsockopt is attached to the cgroup" test "$(sx_ctl status --json | jq -r .setsockopt.attached)" = true
 link1=$(sx_ctl status --json | jq -r .sockops.link_id)
 prog1=$(sx_ctl status --json | jq -r .sockops.program.id)
 sx_load
-check "a second load keeps one attachment" test "$(cg_attached)" -eq 1
+check "a second load keeps one attachment each" test "$(cg_attached)" -eq 2
 check "a second load updates the same link in place" \
 	test "$(sx_ctl status --json | jq -r .sockops.link_id)" = "$link1"
 check "a second load swaps in a new program" \
 	test "$(sx_ctl status --json | jq -r .sockops.program.id)" != "$prog1"
-check "the cgroup attachment coexists with others (multi)" \
-	bash -c "bpftool cgroup show '$SX_CG' | grep sock_ops | grep -q multi"
+check "the cgroup attachments coexist with others (multi)" \
+	test "$(bpftool cgroup show "$SX_CG" | grep ' sx_' | grep -c multi)" -eq 2
 
 expect_error "a bad address is refused" "not an IPv4 or IPv6 address" \
 	sx_ctl endpoint add 10.244.1.300

@@ -40,9 +40,9 @@ static int set_draining(int config_fd, __u32 draining)
 }
 
 /*
- * Pins fd under name, replacing an older pin. bpffs has no rename, so the old
- * pin goes first; callers hold an fd to the new object, which keeps it alive
- * (and, for a link, attached) in between.
+ * Pins fd under name, replacing an older pin. Renaming a pin over another
+ * fails with EPERM on bpffs, so the old pin goes first; callers hold an fd to
+ * the new object, which keeps it alive (and, for a link, attached) meanwhile.
  */
 static int replace_pin(int fd, const char *pin_dir, const char *name)
 {

@@ -191,6 +191,10 @@ static cJSON *status_build(const char *pin_dir)
 	if (fd >= 0)
 		close(fd);
 
+	att = cJSON_AddObjectToObject(root, "setsockopt");
+	cJSON_AddItemToObject(att, "program", prog_report(pin_dir, SX_PIN_PROG_SETSOCKOPT));
+	cJSON_AddBoolToObject(att, "attached", sx_pin_exists(pin_dir, SX_PIN_LINK_SETSOCKOPT));
+
 	att = cJSON_AddObjectToObject(root, "sk_msg");
 	cJSON_AddItemToObject(att, "program", prog_report(pin_dir, SX_PIN_PROG_SK_MSG));
 	fd = sx_pin_open(pin_dir, SX_MAP_SOCKHASH, 1);
@@ -250,6 +254,9 @@ int sx_status(const char *pin_dir, int json)
 		       cJSON_GetObjectItem(m, "link_id")->valueint,
 		       cJSON_GetObjectItem(m, "cgroup_id")->valuedouble);
 	printf("\n");
+	m = cJSON_GetObjectItem(st, "setsockopt");
+	printf("setsockopt    %s\n", cJSON_IsTrue(cJSON_GetObjectItem(m, "attached")) ? "attached" :
+									    "not attached");
 	m = cJSON_GetObjectItem(st, "sk_msg");
 	printf("sk_msg        %s\n", cJSON_IsTrue(cJSON_GetObjectItem(m, "attached")) ?
 					 "attached to " SX_MAP_SOCKHASH : "not attached");
