@@ -65,7 +65,7 @@ sx_cgroup2_root() {
 }
 
 sx_cleanup() {
-	local rc=$? pid ns
+	local rc=$? pid ns pin
 	set +e
 	for pid in "${SX_BG_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 	if [[ -n $SX_CG && -d $SX_CG ]]; then
@@ -77,10 +77,12 @@ sx_cleanup() {
 		done
 	fi
 	wait 2>/dev/null
-	if [[ -d $SX_PIN ]]; then
-		"$SOCKVXCTL" unload --pin-dir "$SX_PIN" --timeout 2 --force >/dev/null 2>&1 ||
-			rm -rf "$SX_PIN"
-	fi
+	# The node's pin dir, and any extra instance a test loaded beside it ($SX_PIN-*).
+	for pin in "$SX_PIN" "$SX_PIN"-*; do
+		[[ -d $pin ]] || continue
+		"$SOCKVXCTL" unload --pin-dir "$pin" --timeout 2 --force >/dev/null 2>&1 ||
+			rm -rf "$pin"
+	done
 	for ns in "${SX_PODS[@]}" "$SX_NODE_NS"; do
 		ip netns del "$ns" 2>/dev/null
 	done

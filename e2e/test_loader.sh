@@ -52,6 +52,12 @@ check "a second load swaps in a new program" \
 check "the cgroup attachments coexist with others (multi)" \
 	test "$(bpftool cgroup show "$SX_CG" | grep ' sx_' | grep -c multi)" -eq 2
 
+# Another eBPF user on the same cgroup (here a second sockvx instance with its
+# own pins) attaches next to ours and survives our unload.
+OTHER="$SX_PIN-other"
+"$SOCKVXCTL" load --pin-dir "$OTHER" --cgroup "$SX_CG" >/dev/null
+check "another program attaches next to ours on the same cgroup" test "$(cg_attached)" -eq 4
+
 expect_error "a bad address is refused" "not an IPv4 or IPv6 address" \
 	sx_ctl endpoint add 10.244.1.300
 expect_error "one bad address in a list changes nothing" "not an IPv4" \
@@ -85,9 +91,12 @@ check "stats --json has every counter" \
 progs=$(sx_ctl status --json | jq -r '.sockops.program.id, .sk_msg.program.id')
 "$SOCKVXCTL" unload --pin-dir "$SX_PIN" >/dev/null
 check "unload removes the pin dir" no_pins
-check "unload detaches from the cgroup" test "$(cg_attached)" -eq 0
+check "unload detaches its own programs from the cgroup" test "$(cg_attached)" -eq 2
 gone=1
 for id in $progs; do bpftool prog show id "$id" >/dev/null 2>&1 && gone=0; done
 check "unload frees the programs" test $gone -eq 1
 check "unload twice is harmless" "$SOCKVXCTL" unload --pin-dir "$SX_PIN"
+check "the other user's programs stay attached" test "$(cg_attached)" -eq 2
+"$SOCKVXCTL" unload --pin-dir "$OTHER" >/dev/null
+check "and leave with their own unload" test "$(cg_attached)" -eq 0
 sx_done
