@@ -36,6 +36,24 @@ expect_error "a pin dir outside bpffs is refused" "not on a bpffs" \
 	"$SOCKVXCTL" load --pin-dir "$SX_TMP/pins" --cgroup "$SX_CG"
 expect_error "commands on an unloaded node say so" "not loaded" sx_ctl endpoint list
 
+# A machine without BTF, without a cgroup v2 mount, or without bpffs: each
+# simulated in a private mount namespace, so the host's mounts are untouched.
+in_mountns() { unshare -m --propagation private bash -c "$1" _ "${@:2}"; }
+# shellcheck disable=SC2016 # expanded by the inner shell
+expect_error "a kernel without BTF is refused" "has no BTF" \
+	in_mountns 'mount -t tmpfs none /sys/kernel/btf && exec "$@"' \
+	"$SOCKVXCTL" load --pin-dir "$SX_PIN" --cgroup "$SX_CG"
+# shellcheck disable=SC2016
+expect_error "no cgroup v2 mount is reported" "no cgroup v2 hierarchy" \
+	in_mountns 'umount -l "$1" && exec "${@:2}"' "$(sx_cgroup2_root)" \
+	"$SOCKVXCTL" load --pin-dir "$SX_PIN"
+check "refused loads leave no pins" no_pins
+# shellcheck disable=SC2016
+check "load mounts bpffs when /sys/fs/bpf has none" \
+	in_mountns 'umount -l /sys/fs/bpf && ! mountpoint -q /sys/fs/bpf &&
+		"$1" load --pin-dir "$2" --cgroup "$3" >/dev/null && mountpoint -q /sys/fs/bpf &&
+		"$1" unload --pin-dir "$2" >/dev/null' "$SOCKVXCTL" "$SX_PIN" "$SX_CG"
+
 sx_load
 check "load attaches sockops and setsockopt to the cgroup" test "$(cg_attached)" -eq 2
 check "status reports loaded" test "$(sx_ctl status --json | jq -r .loaded)" = true
