@@ -111,6 +111,9 @@ sx_setup() {
 sx_node_create() {
 	ip netns add "$SX_NODE_NS"
 	sx_node ip link set lo up
+	# The node's own address (kubelet probes and host traffic come from it).
+	sx_node ip addr add 10.244.1.1/32 dev lo
+	sx_node ip -6 addr add fd00:244:1::1/128 dev lo
 	sx_node sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 }
 
@@ -169,6 +172,16 @@ sx_stat() { sx_ctl stats --json | jq -r ".$1"; }
 # sx_sockhash_entries: sockets currently in the sockhash.
 sx_sockhash_entries() {
 	sx_ctl status --json | jq -r '.maps[] | select(.name == "sx_sockhash_v1") | .entries'
+}
+
+# sx_eventually cmd...: polls cmd for up to 5 s (things the kernel finishes
+# asynchronously, such as releasing a link from a workqueue).
+sx_eventually() {
+	for _ in $(seq 1 100); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
 }
 
 # Waits until a TCP port listens in a pod (netserver, test servers).

@@ -109,12 +109,16 @@ check "stats --json has every counter" \
 progs=$(sx_ctl status --json | jq -r '.sockops.program.id, .sk_msg.program.id')
 "$SOCKVXCTL" unload --pin-dir "$SX_PIN" >/dev/null
 check "unload removes the pin dir" no_pins
-check "unload detaches its own programs from the cgroup" test "$(cg_attached)" -eq 2
-gone=1
-for id in $progs; do bpftool prog show id "$id" >/dev/null 2>&1 && gone=0; done
-check "unload frees the programs" test $gone -eq 1
+attached_is() { [[ $(cg_attached) -eq $1 ]]; }
+progs_gone() {
+	local id
+	for id in $progs; do bpftool prog show id "$id" >/dev/null 2>&1 && return 1; done
+	return 0
+}
+check "unload detaches its own programs from the cgroup" sx_eventually attached_is 2
+check "unload frees the programs" sx_eventually progs_gone
 check "unload twice is harmless" "$SOCKVXCTL" unload --pin-dir "$SX_PIN"
 check "the other user's programs stay attached" test "$(cg_attached)" -eq 2
 "$SOCKVXCTL" unload --pin-dir "$OTHER" >/dev/null
-check "and leave with their own unload" test "$(cg_attached)" -eq 0
+check "and leave with their own unload" sx_eventually attached_is 0
 sx_done

@@ -24,18 +24,25 @@ export SXSEM_TIMEOUT=8 # a scenario that hangs (urgent data, documented) fails f
 # A reader thread already blocked when its own socket half-closes may see one
 # EAGAIN (docs/semantics.md, residual 2); everything else must stay identical.
 RESIDUAL_EAGAIN="bidirectional_bulk"
+# Scenarios that must stay on TCP, by design: data in the SYN (Fast Open),
+# and a receiver that set SO_RCVLOWAT. Every other one must be redirected.
+NOT_REDIRECTED="fastopen rcvlowat"
 PORT=7000
 
 # play MODE SCENARIO ADDR: one run; transcripts in $SX_TMP/SCENARIO.MODE.{server,client}.
 play() {
-	local mode=$1 sc=$2 addr=$3 out="$SX_TMP/$2.$1" spid
+	local mode=$1 sc=$2 addr=$3 out="$SX_TMP/$2.$1" spid rc
 	sx_ctl accel "$mode" >/dev/null
 	PORT=$((PORT + 1))
 	sx_pod b "$SXSEM" server "$addr" "$PORT" "$sc" >"$out.server" 2>"$out.server.err" &
 	spid=$!
 	sx_wait_listen b "$PORT" || true
-	sx_pod a "$SXSEM" client "$addr" "$PORT" "$sc" >"$out.client" 2>"$out.client.err" || true
-	wait "$spid" || true
+	# Exit statuses are part of the transcript: a side that failed never matches.
+	sx_pod a "$SXSEM" client "$addr" "$PORT" "$sc" >"$out.client" 2>"$out.client.err" &&
+		rc=0 || rc=$?
+	echo "exit $rc" >>"$out.client"
+	wait "$spid" && rc=0 || rc=$?
+	echo "exit $rc" >>"$out.server"
 }
 
 # transcript_diff SCENARIO: the difference acceleration makes, per side.
@@ -74,6 +81,8 @@ for run in "${runs[@]}"; do
 	elif [[ ! -s $SX_TMP/$sc.diff && -s $SX_TMP/$sc.eagain ]]; then
 		ok "$sc ($family): same bytes and results ($redirected messages redirected; blocking-reader EAGAIN lines: $(awk '{ n += $1 } END { print n }' "$SX_TMP/$sc.eagain"), a documented residual)"
 		rm -f "$SX_TMP/$sc.eagain"
+	elif [[ ! -s $SX_TMP/$sc.diff && $redirected -eq 0 && " $NOT_REDIRECTED " != *" $sc "* ]]; then
+		fail "$sc ($family): identical, but nothing was redirected: acceleration did not engage"
 	elif [[ ! -s $SX_TMP/$sc.diff ]]; then
 		ok "$sc ($family): identical with and without acceleration ($redirected messages redirected)"
 	else

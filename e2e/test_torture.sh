@@ -25,6 +25,7 @@ torture() {
 	sx_pod b "$TORTURE" server "$addr" "$PORT" >/dev/null 2>"$SX_TMP/$name.server.err" &
 	spid=$!
 	sx_wait_listen b "$PORT" || true
+	echo "$CONNS" >"$SX_TMP/$name.expect"
 	sx_pod a "$TORTURE" client "$addr" "$PORT" --conns "$CONNS" --concurrency "$CONC" \
 		--seed 7 --json "$@" >"$SX_TMP/$name.json" 2>"$SX_TMP/$name.err" || true
 	wait "$spid" || true
@@ -37,9 +38,11 @@ summary() {
 	jq -r '"\(.conns) conns, \(.bytes_verified) bytes verified, mismatches \(.mismatches), premature EOF \(.premature_eof), hangs \(.hangs), spurious EAGAIN \(.spurious_eagain), unexpected errors \(.unexpected_errors), resets \(.resets), \(.seconds) s"' \
 		"$SX_TMP/$1.json"
 }
-# intact NAME: no byte lost, reordered or corrupted, no hang, nothing cut short.
+# intact NAME: every connection ran; no byte lost, reordered or corrupted, no
+# hang, nothing cut short.
 intact() {
-	[[ $(counter "$1" mismatches) == 0 && $(counter "$1" premature_eof) == 0 &&
+	[[ $(counter "$1" conns) == "$(cat "$SX_TMP/$1.expect")" &&
+		$(counter "$1" mismatches) == 0 && $(counter "$1" premature_eof) == 0 &&
 		$(counter "$1" hangs) == 0 && $(counter "$1" bytes_verified) -gt 0 ]]
 }
 # clean NAME: intact, and the application saw exactly what plain TCP shows.
@@ -71,11 +74,13 @@ torture_bg() {
 	PORT=$((PORT + 1))
 	sx_pod b "$TORTURE" server "$(sx_pod_ip 3)" "$PORT" >/dev/null 2>"$SX_TMP/$1.server.err" &
 	sx_wait_listen b "$PORT" || true
+	echo "$CONNS" >"$SX_TMP/$1.expect"
 	sx_pod a "$TORTURE" client "$(sx_pod_ip 3)" "$PORT" --conns "$CONNS" --concurrency "$CONC" \
 		--seed 11 --json --io epoll,blocking,random-sizes --close fin,receiver-first \
 		>"$SX_TMP/$1.json" 2>"$SX_TMP/$1.err" &
 	bgpid=$!
 }
+r0=$(sx_stat messages_redirected)
 torture_bg reload
 for _ in 1 2 3 4 5; do
 	sleep 0.2
@@ -87,6 +92,7 @@ sx_ctl accel on >/dev/null
 wait "$bgpid" || true
 echo "# 5 reloads and an accel off/on mid-stream: $(summary reload)"
 check "5 reloads and an accel off/on mid-stream lose nothing" clean reload
+check "the reload run was accelerated" test "$(($(sx_stat messages_redirected) - r0))" -gt 0
 
 torture_bg unload
 sleep 0.5

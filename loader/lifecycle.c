@@ -237,20 +237,23 @@ fail:
 	return r;
 }
 
-/* One pass of the drain iterator. Returns sockets still holding data, or -errno. */
-static long drain_pass(struct drain_bpf *skel, int sockhash_fd, __u64 *removed)
+struct drain_tally {
+	__u64 removed, unread, recent, failed;
+};
+
+/* One pass of the drain iterator. Returns the sockets left in the map, or -errno. */
+static long drain_pass(struct drain_bpf *skel, int sockhash_fd, struct drain_tally *t)
 {
 	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
 	union bpf_iter_link_info linfo = { .map.map_fd = (__u32)sockhash_fd };
 	struct bpf_link *link;
 	char buf[64];
 	int iter_fd;
-	long r = 0;
+	long r;
 
 	opts.link_info = &linfo;
 	opts.link_info_len = sizeof(linfo);
-	skel->bss->removed = 0;
-	skel->bss->remaining = 0;
+	skel->bss->removed = skel->bss->unread = skel->bss->recent = skel->bss->failed = 0;
 	link = bpf_program__attach_iter(skel->progs.sx_drain, &opts);
 	if (!link)
 		return -errno;
@@ -260,12 +263,44 @@ static long drain_pass(struct drain_bpf *skel, int sockhash_fd, __u64 *removed)
 	} else {
 		while ((r = read(iter_fd, buf, sizeof(buf))) > 0)
 			;
-		r = r < 0 ? -errno : (long)skel->bss->remaining;
+		r = r < 0 ? -errno : 0;
 		close(iter_fd);
 	}
-	*removed += skel->bss->removed;
 	bpf_link__destroy(link);
-	return r;
+	t->removed += skel->bss->removed;
+	t->unread = skel->bss->unread;
+	t->recent = skel->bss->recent;
+	t->failed = skel->bss->failed;
+	return r ? r : (long)(t->unread + t->recent + t->failed);
+}
+
+/*
+ * The drain program, ready before unload changes anything: if it cannot be
+ * loaded, unload stops with the node untouched. It needs only the sockhash
+ * and the direction states; other pins may be of another schema.
+ */
+static struct drain_bpf *drain_open(const char *pin_dir, int force, int *err)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = pin_dir);
+	struct drain_bpf *drain;
+	struct bpf_map *m;
+
+	drain = drain_bpf__open_opts(&open_opts);
+	if (!drain) {
+		*err = -errno;
+		return NULL;
+	}
+	bpf_object__for_each_map(m, drain->obj)
+		if (m != drain->maps.sx_sockhash_v1 && m != drain->maps.sx_dirstate_v1 &&
+		    m != drain->maps.bss)
+			bpf_map__set_autocreate(m, false);
+	*err = drain_bpf__load(drain);
+	if (*err) {
+		drain_bpf__destroy(drain);
+		return NULL;
+	}
+	drain->bss->force = force ? 1 : 0;
+	return drain;
 }
 
 static void sleep_ms(int ms)
@@ -277,10 +312,9 @@ static void sleep_ms(int ms)
 
 int sx_unload(const struct sx_unload_opts *o)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = o->pin_dir);
 	struct drain_bpf *drain = NULL;
-	int config_fd, sockhash_fd, msg_fd, waited = 0, r;
-	__u64 removed = 0;
+	int config_fd, sockhash_fd = -1, msg_fd, waited = 0, r;
+	struct drain_tally tally = { 0 };
 	long left = 0;
 
 	r = sx_require_root();
@@ -290,6 +324,15 @@ int sx_unload(const struct sx_unload_opts *o)
 		printf("sockvx is not loaded in %s: nothing to unload\n", o->pin_dir);
 		return 0;
 	}
+	sockhash_fd = sx_pin_open(o->pin_dir, SX_MAP_SOCKHASH, 1);
+	if (sockhash_fd >= 0) {
+		drain = drain_open(o->pin_dir, o->force, &r);
+		if (!drain) {
+			pr_warn("sockvxctl: cannot load the drain program: %s (nothing was changed)\n",
+				strerror(-r));
+			goto out;
+		}
+	}
 	/* 1. No new redirects: every direction now goes through TCP. */
 	config_fd = sx_pin_open(o->pin_dir, SX_MAP_CONFIG, 1);
 	if (config_fd >= 0) {
@@ -297,35 +340,20 @@ int sx_unload(const struct sx_unload_opts *o)
 		close(config_fd);
 		if (r) {
 			pr_warn("sockvxctl: cannot stop redirects: %s\n", strerror(-r));
-			return r;
-		}
-	}
-	/* 2. No new sockets: dropping the only reference to the link detaches it. */
-	unpin_name(o->pin_dir, SX_PIN_LINK_SOCKOPS);
-	unpin_name(o->pin_dir, SX_PIN_LINK_SETSOCKOPT);
-	/* 3. Let a sendmsg that chose the redirect path just before finish it. */
-	sleep_ms(50);
-
-	/* 4. Drain: a socket leaves the sockhash only with an empty redirect queue. */
-	sockhash_fd = sx_pin_open(o->pin_dir, SX_MAP_SOCKHASH, 1);
-	if (sockhash_fd >= 0) {
-		drain = drain_bpf__open_opts(&open_opts);
-		r = drain ? 0 : -errno;
-		if (!r) {
-			struct bpf_map *m;
-
-			/* The drain needs only the sockhash; other pins may be of another schema. */
-			bpf_object__for_each_map(m, drain->obj)
-				if (m != drain->maps.sx_sockhash_v1 && m != drain->maps.bss)
-					bpf_map__set_autocreate(m, false);
-			r = drain_bpf__load(drain);
-		}
-		if (r) {
-			pr_warn("sockvxctl: cannot load the drain program: %s\n", strerror(-r));
 			goto out;
 		}
+	}
+	/* 2. No new sockets: dropping the only reference to a link detaches it. */
+	unpin_name(o->pin_dir, SX_PIN_LINK_SOCKOPS);
+	unpin_name(o->pin_dir, SX_PIN_LINK_SETSOCKOPT);
+
+	/*
+	 * 3. Drain: a socket leaves the sockhash once its redirected bytes are
+	 *    read and no redirect toward it was decided within the grace period.
+	 */
+	if (drain) {
 		for (;;) {
-			left = drain_pass(drain, sockhash_fd, &removed);
+			left = drain_pass(drain, sockhash_fd, &tally);
 			if (left <= 0 || waited >= o->timeout_ms)
 				break;
 			sleep_ms(20);
@@ -336,22 +364,25 @@ int sx_unload(const struct sx_unload_opts *o)
 			pr_warn("sockvxctl: cannot drain the sockhash: %s\n", strerror(-r));
 			goto out;
 		}
-		if (left > 0 && !o->force) {
-			pr_warn("sockvxctl: %ld accelerated socket(s) still hold data their application has not read; "
-				"acceleration is stopped and they drain as it reads: run 'sockvxctl unload' again "
-				"(or add --force to drop that data)\n", left);
+		if (left > 0) {
+			pr_warn("sockvxctl: %llu accelerated socket(s) still hold data their application has not read, "
+				"%llu received a redirect within the last second, %llu could not be removed; "
+				"acceleration is stopped: run 'sockvxctl unload' again (--force drops unread data)\n",
+				(unsigned long long)tally.unread, (unsigned long long)tally.recent,
+				(unsigned long long)tally.failed);
 			r = -EBUSY;
 			goto out;
 		}
-		pr_info("drain: %llu socket(s) returned to plain TCP\n", (unsigned long long)removed);
-		/* 5. Detach sk_msg so the map holds no program reference. */
+		pr_info("drain: %llu socket(s) returned to plain TCP\n",
+			(unsigned long long)tally.removed);
+		/* 4. Detach sk_msg so the map holds no program reference. */
 		msg_fd = sx_pin_open(o->pin_dir, SX_PIN_PROG_SK_MSG, 1);
 		if (msg_fd >= 0) {
 			bpf_prog_detach2(msg_fd, sockhash_fd, BPF_SK_MSG_VERDICT);
 			close(msg_fd);
 		}
 	}
-	/* 6. Remove every pin; the kernel frees each object with its last reference. */
+	/* 5. Remove every pin; the kernel frees each object with its last reference. */
 	remove_all_pins(o->pin_dir);
 	printf("sockvx unloaded from %s\n", o->pin_dir);
 	r = 0;

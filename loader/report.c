@@ -131,6 +131,27 @@ static cJSON *prog_report(const char *pin_dir, const char *pin)
 	return o;
 }
 
+/*
+ * A pinned cgroup link and where it is attached. A link whose cgroup was
+ * removed stays pinned but reports cgroup id 0: it is not attached.
+ */
+static void link_report(cJSON *o, const char *pin_dir, const char *pin)
+{
+	struct bpf_link_info li = {};
+	__u32 len = sizeof(li);
+	int fd = sx_pin_open(pin_dir, pin, 1);
+	int attached = 0;
+
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &li, &len) && li.cgroup.cgroup_id) {
+		attached = 1;
+		cJSON_AddNumberToObject(o, "link_id", li.id);
+		cJSON_AddNumberToObject(o, "cgroup_id", (double)li.cgroup.cgroup_id);
+	}
+	cJSON_AddBoolToObject(o, "attached", attached);
+	if (fd >= 0)
+		close(fd);
+}
+
 static cJSON *features_report(void)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -160,8 +181,6 @@ static cJSON *features_report(void)
 static cJSON *status_build(const char *pin_dir)
 {
 	cJSON *root = cJSON_CreateObject(), *maps, *att;
-	struct bpf_link_info li = {};
-	__u32 len = sizeof(li);
 	struct sx_config cfg = {};
 	__u32 zero = 0;
 	size_t i;
@@ -182,18 +201,11 @@ static cJSON *status_build(const char *pin_dir)
 
 	att = cJSON_AddObjectToObject(root, "sockops");
 	cJSON_AddItemToObject(att, "program", prog_report(pin_dir, SX_PIN_PROG_SOCKOPS));
-	fd = sx_pin_open(pin_dir, SX_PIN_LINK_SOCKOPS, 1);
-	cJSON_AddBoolToObject(att, "attached", fd >= 0);
-	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &li, &len)) {
-		cJSON_AddNumberToObject(att, "link_id", li.id);
-		cJSON_AddNumberToObject(att, "cgroup_id", (double)li.cgroup.cgroup_id);
-	}
-	if (fd >= 0)
-		close(fd);
+	link_report(att, pin_dir, SX_PIN_LINK_SOCKOPS);
 
 	att = cJSON_AddObjectToObject(root, "setsockopt");
 	cJSON_AddItemToObject(att, "program", prog_report(pin_dir, SX_PIN_PROG_SETSOCKOPT));
-	cJSON_AddBoolToObject(att, "attached", sx_pin_exists(pin_dir, SX_PIN_LINK_SETSOCKOPT));
+	link_report(att, pin_dir, SX_PIN_LINK_SETSOCKOPT);
 
 	att = cJSON_AddObjectToObject(root, "sk_msg");
 	cJSON_AddItemToObject(att, "program", prog_report(pin_dir, SX_PIN_PROG_SK_MSG));

@@ -170,22 +170,36 @@ static __always_inline void sx_count_skip(enum sx_insert_verdict v)
  * was translated on the way, as with a Service's DNAT, or it was skipped),
  * every message would miss, so the socket stays plain TCP.
  */
-static __always_inline int sx_take_active_peer(const struct sx_sock_key *key)
+static __always_inline __u8 *sx_active_peer(const struct sx_sock_key *key,
+					      struct sx_sock_key *rev)
 {
-	struct sx_sock_key rev;
+	sx_sock_key_reverse(key, rev);
+	return bpf_map_lookup_elem(&sx_active_v1, rev);
+}
 
-	sx_sock_key_reverse(key, &rev);
-	return bpf_map_delete_elem(&sx_active_v1, &rev) == 0;
+/* Values of sx_active_v1 entries. */
+#define SX_ACTIVE_PLAIN 1
+#define SX_ACTIVE_RCVLOWAT 2
+
+static __always_inline int sx_rcvlowat(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *bsk = skops->sk;
+	struct tcp_sock *tp;
+
+	if (!bsk)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	return tp ? tp->inet_conn.icsk_inet.sk.sk_rcvlowat : 0;
 }
 
 static __always_inline void sx_handle_established(struct bpf_sock_ops *skops, int passive)
 {
 	struct sx_dir_state fresh = { .path = SX_TX_UNDECIDED };
+	__u8 active_mark = SX_ACTIVE_PLAIN, *active;
 	struct sx_insert_facts facts = {};
 	enum sx_insert_verdict verdict;
+	struct sx_sock_key key, peer;
 	struct sx_raw_tuple tuple;
-	struct sx_sock_key key;
-	__u8 one = 1;
 
 	sx_tuple_from_sockops(skops, &tuple);
 	if (sx_sock_key_from_raw(&tuple, &key))
@@ -196,35 +210,57 @@ static __always_inline void sx_handle_established(struct bpf_sock_ops *skops, in
 		sx_count_skip(verdict);
 		return;
 	}
-	if (passive && !sx_take_active_peer(&key)) {
-		sx_count(SX_CNT_SOCK_SKIP_NO_PEER, 1);
-		return;
+	if (passive) {
+		active = sx_active_peer(&key, &peer);
+		if (!active) {
+			sx_count(SX_CNT_SOCK_SKIP_NO_PEER, 1);
+			return;
+		}
+		/* The active side set SO_RCVLOWAT before connecting: feed it through TCP. */
+		if (*active == SX_ACTIVE_RCVLOWAT)
+			fresh.path = SX_TX_TCP;
 	}
 	/*
 	 * TCP Fast Open: bytes sent in the SYN went through TCP before either
-	 * socket was established, so that direction stays on TCP for good.
+	 * socket was established, so that direction stays on TCP for good. (The
+	 * passive side of such a connection is established at the SYN, before its
+	 * peer, and is never inserted: see sx_active_peer.)
 	 */
 	if (!passive && skops->data_segs_out)
 		fresh.path = SX_TX_TCP;
-	if (passive && skops->data_segs_in)
-		sx_dir_key_bind_tcp_peer(&key);
-	/* A new connection starts undecided, even if a stale entry had its key. */
-	if (bpf_map_update_elem(&sx_dirstate_v1, &key, &fresh, BPF_ANY)) {
-		sx_count(SX_CNT_SOCK_INSERT_ERR, 1);
-		return;
+	/* SO_RCVLOWAT set before the connection (or inherited from a listener). */
+	if (sx_rcvlowat(skops) > 1) {
+		if (passive)
+			sx_dir_key_bind_tcp_peer(&key);
+		else
+			active_mark = SX_ACTIVE_RCVLOWAT;
 	}
-	/* BPF_NOEXIST: a stale entry under this key is never overwritten. */
+	/*
+	 * BPF_NOEXIST on both maps: a live entry under this key (another socket)
+	 * is never overwritten, so a direction bound to TCP is never reset.
+	 */
+	if (bpf_map_update_elem(&sx_dirstate_v1, &key, &fresh, BPF_NOEXIST)) {
+		sx_count(SX_CNT_SOCK_INSERT_ERR, 1);
+		goto out;
+	}
 	if (bpf_sock_hash_update(skops, &sx_sockhash_v1, &key, BPF_NOEXIST)) {
 		bpf_map_delete_elem(&sx_dirstate_v1, &key);
 		sx_count(SX_CNT_SOCK_INSERT_ERR, 1);
-		return;
+		goto out;
 	}
 	sx_count(SX_CNT_SOCK_INSERTED, 1);
 	/* State changes: half-close (eject) and close (forget the direction). */
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
 						 BPF_SOCK_OPS_STATE_CB_FLAG);
 	if (!passive)
-		bpf_map_update_elem(&sx_active_v1, &key, &one, BPF_ANY);
+		bpf_map_update_elem(&sx_active_v1, &key, &active_mark, BPF_ANY);
+out:
+	/*
+	 * Only now, with this socket in the map (or given up), may the active
+	 * side's first message stop waiting for it (sx_wait_for_peer).
+	 */
+	if (passive)
+		bpf_map_delete_elem(&sx_active_v1, &peer);
 }
 
 /*
@@ -249,15 +285,34 @@ static __always_inline void sx_eject_if_fed_by_tcp(const struct sx_sock_key *key
 		sx_count(SX_CNT_SOCK_EJECTED, 1);
 }
 
-static __always_inline struct sx_dir_state *sx_feeder(struct bpf_sock_ops *skops,
-						      struct sx_sock_key *key)
+/* The psock of a socket in a sockhash; NULL once it left (e.g. in close()). */
+static __always_inline struct sk_psock *sx_psock_of(struct bpf_sock_ops *skops)
 {
-	struct sx_raw_tuple tuple;
+	struct bpf_sock *bsk = skops->sk;
+	struct tcp_sock *tp;
+
+	if (!bsk)
+		return NULL;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (!tp)
+		return NULL;
+	return (struct sk_psock *)((unsigned long)tp->inet_conn.icsk_inet.sk.sk_user_data &
+				   SX_SK_USER_DATA_PTRMASK);
+}
+
+/* Redirected bytes its application has not read yet. */
+static __always_inline int sx_psock_has_unread(struct sk_psock *psock)
+{
+	if (bpf_core_field_exists(psock->msg_tot_len) && BPF_CORE_READ(psock, msg_tot_len))
+		return 1;
+	return BPF_CORE_READ(psock, ingress_msg.next) != &psock->ingress_msg;
+}
+
+/* The state of the direction that feeds the socket with this key. */
+static __always_inline struct sx_dir_state *sx_feeder(const struct sx_sock_key *key)
+{
 	struct sx_sock_key peer;
 
-	sx_tuple_from_sockops(skops, &tuple);
-	if (sx_sock_key_from_raw(&tuple, key))
-		return NULL;
 	sx_sock_key_reverse(key, &peer);
 	return bpf_map_lookup_elem(&sx_dirstate_v1, &peer);
 }
@@ -273,15 +328,35 @@ static __always_inline struct sx_dir_state *sx_feeder(struct bpf_sock_ops *skops
  */
 static __always_inline void sx_handle_half_close(struct bpf_sock_ops *skops)
 {
+	struct sk_psock *psock = sx_psock_of(skops);
+	struct sx_raw_tuple tuple;
 	struct sx_dir_state *in;
 	struct sx_sock_key key;
 
-	in = sx_feeder(skops, &key);
-	if (!in)
+	if (!psock)
+		return; /* close(): the socket already left the sockhash */
+	sx_tuple_from_sockops(skops, &tuple);
+	if (sx_sock_key_from_raw(&tuple, &key))
 		return;
-	if (sx_dir_bind_tcp(in))
-		sx_count(SX_CNT_DIR_FALLBACK, 1);
-	sx_eject_if_fed_by_tcp(&key, in);
+	in = sx_feeder(&key);
+	if (in) {
+		if (sx_dir_bind_tcp(in))
+			sx_count(SX_CNT_DIR_FALLBACK, 1);
+		sx_eject_if_fed_by_tcp(&key, in);
+		return;
+	}
+	/*
+	 * No direction state for the peer: it never entered the sockhash (a
+	 * server outside sockvx's cgroup, a Fast Open passive side) or has
+	 * closed, so nothing more can be redirected here. Leave once the bytes
+	 * already redirected are read; they would be lost otherwise.
+	 */
+	if (sx_psock_has_unread(psock)) {
+		sx_count(SX_CNT_EJECT_DEFERRED, 1);
+		return;
+	}
+	if (!bpf_map_delete_elem(&sx_sockhash_v1, &key))
+		sx_count(SX_CNT_SOCK_EJECTED, 1);
 }
 
 static __always_inline void sx_handle_state(struct bpf_sock_ops *skops)
@@ -362,16 +437,23 @@ static __always_inline int sx_try_redirect(struct sk_msg_md *msg, struct sx_sock
 		goto failed;
 	sx_sock_key_reverse(key, &rev);
 	if (bpf_msg_redirect_hash(msg, &sx_sockhash_v1, &rev, BPF_F_INGRESS) == SK_PASS)
-		return 1; /* the attempt stays counted: bytes may be queued at the peer */
+		goto redirected;
 	if (__sync_fetch_and_add(&d->path, 0) == SX_TX_UNDECIDED) {
 		sx_wait_for_peer(key);
 		if (bpf_msg_redirect_hash(msg, &sx_sockhash_v1, &rev, BPF_F_INGRESS) == SK_PASS)
-			return 1;
+			goto redirected;
 	}
 failed:
 	/* Nothing was redirected: the attempt need not hold the peer in the map. */
 	__sync_fetch_and_add(&d->attempts, -1);
 	return 0;
+redirected:
+	/*
+	 * The attempt stays counted: bytes may be queued at the peer. The time
+	 * tells unload's drain how recently bytes may still have been on the way.
+	 */
+	d->last_redirect_ns = bpf_ktime_get_ns();
+	return 1;
 }
 
 /* Attach: sk_msg verdict on sx_sockhash_v1. */
@@ -462,8 +544,6 @@ int sx_setsockopt(struct bpf_sockopt *ctx)
 				sx_dir_key_bind_tcp(&key);
 		}
 	}
-	/* Values longer than a page reach the program truncated: pass them on untouched. */
-	if (ctx->optlen > 4096)
-		ctx->optlen = -1;
+	/* optlen is left alone: the kernel then applies the caller's own value. */
 	return 1;
 }
