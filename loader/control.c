@@ -162,6 +162,7 @@ int sx_accel_set(const char *pin_dir, int on)
 int sx_exclude_port(const char *pin_dir, int add, int argc, char **argv)
 {
 	__u16 ports[argc > 0 ? argc : 1];
+	char added[argc > 0 ? argc : 1];
 	__u8 one = 1;
 	int fd, i, r = 0;
 
@@ -178,14 +179,25 @@ int sx_exclude_port(const char *pin_dir, int add, int argc, char **argv)
 	fd = open_map(pin_dir, SX_MAP_EXCL_PORTS);
 	if (fd < 0)
 		return fd;
+	memset(added, 0, sizeof(added));
 	for (i = 0; i < argc && !r; i++) {
-		if (add ? bpf_map_update_elem(fd, &ports[i], &one, BPF_ANY) :
-			  (bpf_map_delete_elem(fd, &ports[i]) && errno != ENOENT)) {
+		if (add) {
+			/* BPF_NOEXIST tells which ports this call added, for the rollback. */
+			if (!bpf_map_update_elem(fd, &ports[i], &one, BPF_NOEXIST))
+				added[i] = 1;
+			else if (errno != EEXIST)
+				r = -errno;
+		} else if (bpf_map_delete_elem(fd, &ports[i]) && errno != ENOENT) {
 			r = -errno;
+		}
+		if (r)
 			pr_warn("sockvxctl: exclude-port %s %s: %s\n", add ? "add" : "del", argv[i],
 				strerror(-r));
-		}
 	}
+	if (r && add)
+		while (--i >= 0) /* roll back what this call added */
+			if (added[i])
+				bpf_map_delete_elem(fd, &ports[i]);
 	close(fd);
 	return r;
 }

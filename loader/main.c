@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "control.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "pins.h"
 #include "parse.h"
 #include "report.h"
 #include "sysenv.h"
@@ -204,8 +206,8 @@ static int run(const char *cmd, struct cli *c)
 int main(int argc, char **argv)
 {
 	struct cli c = { .pin_dir = SX_DEFAULT_PIN_DIR, .timeout_ms = 10000 };
+	int i, r, lock_fd = -1;
 	const char *cmd;
-	int i, r;
 
 	/* Global flags may come before the command. */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -229,6 +231,12 @@ int main(int argc, char **argv)
 	if (r)
 		return r;
 	sx_log_setup_libbpf();
+	/* Commands that change state run one at a time per pin directory's parent. */
+	if (geteuid() == 0 && strcmp(cmd, "status") && strcmp(cmd, "stats") &&
+	    !(c.argc && !strcmp(c.argv[0], "list")))
+		lock_fd = sx_pins_lock(c.pin_dir);
 	r = run(cmd, &c);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return r == EXIT_USAGE ? EXIT_USAGE : r ? 1 : 0;
 }

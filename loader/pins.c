@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,4 +53,28 @@ int sx_pin_exists(const char *pin_dir, const char *name)
 	if (sx_pin_path(path, sizeof(path), pin_dir, name))
 		return 0;
 	return access(path, F_OK) == 0;
+}
+
+int sx_pins_lock(const char *pin_dir)
+{
+	char parent[PATH_MAX];
+	char *slash;
+	int fd;
+
+	snprintf(parent, sizeof(parent), "%s", pin_dir);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	else
+		snprintf(parent, sizeof(parent), "/");
+	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX)) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
 }

@@ -25,5 +25,11 @@ int sx_pin_path(char *buf, size_t len, const char *pin_dir, const char *name);
 int sx_pin_open(const char *pin_dir, const char *name, int quiet);
 /* 1 if the pin exists, 0 if not. */
 int sx_pin_exists(const char *pin_dir, const char *name);
+/*
+ * Serialises commands that change a node's state (load, unload, accel ...):
+ * an exclusive flock on the directory that holds the pin directory, which
+ * exists before the first load. Returns an fd to close, or -errno.
+ */
+int sx_pins_lock(const char *pin_dir);
 
 #endif
