@@ -38,12 +38,21 @@ summary() {
 	jq -r '"\(.conns) conns, \(.bytes_verified) bytes verified, mismatches \(.mismatches), premature EOF \(.premature_eof), hangs \(.hangs), spurious EAGAIN \(.spurious_eagain), unexpected errors \(.unexpected_errors), resets \(.resets), \(.seconds) s"' \
 		"$SX_TMP/$1.json"
 }
+# conn_ids NAME PATTERN: connections whose failure line (client or server) matches.
+conn_ids() {
+	cat "$SX_TMP/$1.err" "$SX_TMP/$1.server.err" 2>/dev/null |
+		grep -E "$2" | grep -oE 'conn [0-9]+' | sort -u
+}
 # intact NAME: every connection ran; no byte lost, reordered or corrupted, no
-# hang, nothing cut short.
+# hang, nothing cut short. When one side of a connection saw a spurious EAGAIN,
+# sxtorture shuts that connection down, and its peer then sees an early EOF or
+# waits: those are consequences of the EAGAIN (counted separately), not loss.
 intact() {
+	local cut
+	cut=$(comm -23 <(conn_ids "$1" 'EOF after|EOF inside|no progress') \
+		<(conn_ids "$1" 'EAGAIN on a blocking socket'))
 	[[ $(counter "$1" conns) == "$(cat "$SX_TMP/$1.expect")" &&
-		$(counter "$1" mismatches) == 0 && $(counter "$1" premature_eof) == 0 &&
-		$(counter "$1" hangs) == 0 && $(counter "$1" bytes_verified) -gt 0 ]]
+		$(counter "$1" mismatches) == 0 && -z $cut && $(counter "$1" bytes_verified) -gt 0 ]]
 }
 # clean NAME: intact, and the application saw exactly what plain TCP shows.
 clean() {
@@ -69,36 +78,53 @@ CONNS=$((CONNS / 4)) torture ipv6 "$(sx_pod_ip6 3)"
 echo "# IPv6: $(summary ipv6)"
 check "IPv6: no byte lost, reordered or corrupted" intact ipv6
 
-# Reloads and an unload while connections run: nothing may be lost.
+# Reloads, accel off/on and an unload while connections run: nothing may be
+# lost. Until a socket leaves the sockhash (about 100 ms after redirects stop),
+# it sends through TCP from inside it, and a blocking reader of a socket that
+# also sends may see an EAGAIN (docs/semantics.md): with every I/O style the
+# runs must be intact; with non-blocking epoll I/O, identical to plain TCP.
+# torture_bg NAME IO: a run in the background; its pid in $bgpid.
 torture_bg() {
 	PORT=$((PORT + 1))
 	sx_pod b "$TORTURE" server "$(sx_pod_ip 3)" "$PORT" >/dev/null 2>"$SX_TMP/$1.server.err" &
 	sx_wait_listen b "$PORT" || true
 	echo "$CONNS" >"$SX_TMP/$1.expect"
 	sx_pod a "$TORTURE" client "$(sx_pod_ip 3)" "$PORT" --conns "$CONNS" --concurrency "$CONC" \
-		--seed 11 --json --io epoll,blocking,random-sizes --close fin,receiver-first \
+		--seed 11 --json --io "$2" --close fin,receiver-first \
 		>"$SX_TMP/$1.json" 2>"$SX_TMP/$1.err" &
 	bgpid=$!
 }
-r0=$(sx_stat messages_redirected)
-torture_bg reload
-for _ in 1 2 3 4 5; do
+# reload_storm: 5 reloads, then accel off and on again.
+reload_storm() {
+	for _ in 1 2 3 4 5; do
+		sleep 0.2
+		sx_load
+	done
+	sx_ctl accel off >/dev/null
 	sleep 0.2
-	sx_load
+	sx_ctl accel on >/dev/null
+}
+for io in epoll,blocking,random-sizes epoll; do
+	r0=$(sx_stat messages_redirected)
+	torture_bg "reload-$io" "$io"
+	reload_storm
+	wait "$bgpid" || true
+	echo "# 5 reloads and an accel off/on mid-stream, I/O $io: $(summary "reload-$io")"
+	check "5 reloads and an accel off/on mid-stream, I/O $io: nothing lost" intact "reload-$io"
+	check "the reload run was accelerated" test "$(($(sx_stat messages_redirected) - r0))" -gt 0
 done
-sx_ctl accel off >/dev/null
-sleep 0.2
-sx_ctl accel on >/dev/null
-wait "$bgpid" || true
-echo "# 5 reloads and an accel off/on mid-stream: $(summary reload)"
-check "5 reloads and an accel off/on mid-stream lose nothing" clean reload
-check "the reload run was accelerated" test "$(($(sx_stat messages_redirected) - r0))" -gt 0
+check "... and with non-blocking I/O, identical to plain TCP" clean reload-epoll
 
-torture_bg unload
-sleep 0.5
-"$SOCKVXCTL" unload --pin-dir "$SX_PIN" --timeout 20 >"$SX_TMP/unload.out" 2>&1 && urc=0 || urc=$?
-wait "$bgpid" || true
-echo "# unload mid-stream (exit $urc): $(summary unload)"
-check "an unload mid-stream loses nothing" clean unload
-check "the unload completed" test "$urc" -eq 0
+for io in epoll,blocking,random-sizes epoll; do
+	torture_bg "unload-$io" "$io"
+	sleep 0.5
+	"$SOCKVXCTL" unload --pin-dir "$SX_PIN" --timeout 20 >"$SX_TMP/unload.out" 2>&1 && urc=0 || urc=$?
+	wait "$bgpid" || true
+	echo "# unload mid-stream (exit $urc), I/O $io: $(summary "unload-$io")"
+	check "an unload mid-stream, I/O $io: nothing lost" intact "unload-$io"
+	check "the unload completed" test "$urc" -eq 0
+	sx_load
+	sx_ctl endpoint add "$(sx_pod_ip 2)" "$(sx_pod_ip 3)" >/dev/null
+done
+check "... and with non-blocking I/O, identical to plain TCP" clean unload-epoll
 sx_done

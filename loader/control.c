@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <cjson/cJSON.h>
 #include "control.h"
+#include "drain.h"
 #include "log.h"
 #include "parse.h"
 #include "pins.h"
@@ -137,26 +138,48 @@ int sx_endpoint_list(const char *pin_dir, int json)
 	return 0;
 }
 
+/*
+ * accel off stops redirects at once, then returns the accelerated sockets to
+ * plain TCP (drain.c), so that none keeps sending through TCP from inside the
+ * sockhash, where the receive path differs (docs/semantics.md). A socket whose
+ * application has not read its redirected bytes yet stays until a later
+ * `accel off` or `unload`; it still moves its bytes through TCP.
+ */
 int sx_accel_set(const char *pin_dir, int on)
 {
-	struct sx_config cfg = {};
-	__u32 zero = 0;
-	int fd, r = 0;
+	struct sx_drain_tally tally = { 0 };
+	struct sx_drain *drain;
+	long left;
+	int fd, r;
 
 	fd = open_map(pin_dir, SX_MAP_CONFIG);
 	if (fd < 0)
 		return fd;
-	if (bpf_map_lookup_elem(fd, &zero, &cfg))
-		r = -errno;
-	cfg.accel_disabled = !on;
-	if (!r && bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
-		r = -errno;
+	r = sx_config_set(fd, SX_CONFIG_ACCEL_DISABLED, !on);
 	close(fd);
-	if (r)
+	if (r) {
 		pr_warn("sockvxctl: accel: %s\n", strerror(-r));
-	else
-		printf("acceleration %s\n", on ? "on" : "off");
-	return r;
+		return r;
+	}
+	if (on) {
+		printf("acceleration on\n");
+		return 0;
+	}
+	drain = sx_drain_open(pin_dir, 0, &r);
+	if (!drain) {
+		pr_warn("sockvxctl: acceleration is off, but accelerated sockets were not returned to plain TCP: %s\n",
+			strerror(-r));
+		return r;
+	}
+	left = sx_drain_run(drain, 2000, &tally);
+	sx_drain_close(drain);
+	if (left < 0) {
+		pr_warn("sockvxctl: acceleration is off; draining failed: %s\n", strerror((int)-left));
+		return (int)left;
+	}
+	printf("acceleration off (%llu socket(s) returned to plain TCP, %ld still draining)\n",
+	       (unsigned long long)tally.removed, left);
+	return 0;
 }
 
 int sx_exclude_port(const char *pin_dir, int add, int argc, char **argv)

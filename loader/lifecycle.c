@@ -14,30 +14,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "drain.skel.h"
+#include "drain.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "pins.h"
 #include "sockops.skel.h"
 #include "sockvx_abi.h"
 #include "sysenv.h"
-
-static int set_draining(int config_fd, __u32 draining)
-{
-	struct sx_config cfg = {};
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(config_fd, &zero, &cfg))
-		return -errno;
-	cfg.draining = draining;
-	if (bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY))
-		return -errno;
-	return 0;
-}
 
 /*
  * Pins fd under name, replacing an older pin. Renaming a pin over another
@@ -218,7 +204,7 @@ int sx_load(const struct sx_load_opts *o)
 		goto fail;
 	}
 	/* A load after an interrupted unload resumes acceleration. */
-	r = set_draining(bpf_map__fd(skel->maps.sx_config_v1), 0);
+	r = sx_config_set(bpf_map__fd(skel->maps.sx_config_v1), SX_CONFIG_DRAINING, 0);
 	if (r) {
 		pr_warn("sockvxctl: cannot update the config map: %s\n", strerror(-r));
 		goto fail;
@@ -237,85 +223,12 @@ fail:
 	return r;
 }
 
-struct drain_tally {
-	__u64 removed, unread, recent, failed;
-};
-
-/* One pass of the drain iterator. Returns the sockets left in the map, or -errno. */
-static long drain_pass(struct drain_bpf *skel, int sockhash_fd, struct drain_tally *t)
-{
-	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
-	union bpf_iter_link_info linfo = { .map.map_fd = (__u32)sockhash_fd };
-	struct bpf_link *link;
-	char buf[64];
-	int iter_fd;
-	long r;
-
-	opts.link_info = &linfo;
-	opts.link_info_len = sizeof(linfo);
-	skel->bss->removed = skel->bss->unread = skel->bss->recent = skel->bss->failed = 0;
-	link = bpf_program__attach_iter(skel->progs.sx_drain, &opts);
-	if (!link)
-		return -errno;
-	iter_fd = bpf_iter_create(bpf_link__fd(link));
-	if (iter_fd < 0) {
-		r = -errno;
-	} else {
-		while ((r = read(iter_fd, buf, sizeof(buf))) > 0)
-			;
-		r = r < 0 ? -errno : 0;
-		close(iter_fd);
-	}
-	bpf_link__destroy(link);
-	t->removed += skel->bss->removed;
-	t->unread = skel->bss->unread;
-	t->recent = skel->bss->recent;
-	t->failed = skel->bss->failed;
-	return r ? r : (long)(t->unread + t->recent + t->failed);
-}
-
-/*
- * The drain program, ready before unload changes anything: if it cannot be
- * loaded, unload stops with the node untouched. It needs only the sockhash
- * and the direction states; other pins may be of another schema.
- */
-static struct drain_bpf *drain_open(const char *pin_dir, int force, int *err)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = pin_dir);
-	struct drain_bpf *drain;
-	struct bpf_map *m;
-
-	drain = drain_bpf__open_opts(&open_opts);
-	if (!drain) {
-		*err = -errno;
-		return NULL;
-	}
-	bpf_object__for_each_map(m, drain->obj)
-		if (m != drain->maps.sx_sockhash_v1 && m != drain->maps.sx_dirstate_v1 &&
-		    m != drain->maps.bss)
-			bpf_map__set_autocreate(m, false);
-	*err = drain_bpf__load(drain);
-	if (*err) {
-		drain_bpf__destroy(drain);
-		return NULL;
-	}
-	drain->bss->force = force ? 1 : 0;
-	return drain;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 int sx_unload(const struct sx_unload_opts *o)
 {
-	struct drain_bpf *drain = NULL;
-	int config_fd, sockhash_fd = -1, msg_fd, waited = 0, r;
-	struct drain_tally tally = { 0 };
-	long left = 0;
+	struct sx_drain *drain = NULL;
+	struct sx_drain_tally tally = { 0 };
+	int config_fd, msg_fd, sockhash_fd, r;
+	long left;
 
 	r = sx_require_root();
 	if (r)
@@ -324,19 +237,18 @@ int sx_unload(const struct sx_unload_opts *o)
 		printf("sockvx is not loaded in %s: nothing to unload\n", o->pin_dir);
 		return 0;
 	}
-	sockhash_fd = sx_pin_open(o->pin_dir, SX_MAP_SOCKHASH, 1);
-	if (sockhash_fd >= 0) {
-		drain = drain_open(o->pin_dir, o->force, &r);
+	if (sx_pin_exists(o->pin_dir, SX_MAP_SOCKHASH)) {
+		drain = sx_drain_open(o->pin_dir, o->force, &r);
 		if (!drain) {
 			pr_warn("sockvxctl: cannot load the drain program: %s (nothing was changed)\n",
 				strerror(-r));
-			goto out;
+			return r;
 		}
 	}
 	/* 1. No new redirects: every direction now goes through TCP. */
 	config_fd = sx_pin_open(o->pin_dir, SX_MAP_CONFIG, 1);
 	if (config_fd >= 0) {
-		r = set_draining(config_fd, 1);
+		r = sx_config_set(config_fd, SX_CONFIG_DRAINING, 1);
 		close(config_fd);
 		if (r) {
 			pr_warn("sockvxctl: cannot stop redirects: %s\n", strerror(-r));
@@ -347,18 +259,9 @@ int sx_unload(const struct sx_unload_opts *o)
 	unpin_name(o->pin_dir, SX_PIN_LINK_SOCKOPS);
 	unpin_name(o->pin_dir, SX_PIN_LINK_SETSOCKOPT);
 
-	/*
-	 * 3. Drain: a socket leaves the sockhash once its redirected bytes are
-	 *    read and no redirect toward it was decided within the grace period.
-	 */
+	/* 3. Every socket back to plain TCP, without losing a byte (drain.c). */
 	if (drain) {
-		for (;;) {
-			left = drain_pass(drain, sockhash_fd, &tally);
-			if (left <= 0 || waited >= o->timeout_ms)
-				break;
-			sleep_ms(20);
-			waited += 20;
-		}
+		left = sx_drain_run(drain, o->timeout_ms, &tally);
 		if (left < 0) {
 			r = (int)left;
 			pr_warn("sockvxctl: cannot drain the sockhash: %s\n", strerror(-r));
@@ -366,7 +269,7 @@ int sx_unload(const struct sx_unload_opts *o)
 		}
 		if (left > 0) {
 			pr_warn("sockvxctl: %llu accelerated socket(s) still hold data their application has not read, "
-				"%llu received a redirect within the last second, %llu could not be removed; "
+				"%llu may still have a redirect on its way, %llu could not be removed; "
 				"acceleration is stopped: run 'sockvxctl unload' again (--force drops unread data)\n",
 				(unsigned long long)tally.unread, (unsigned long long)tally.recent,
 				(unsigned long long)tally.failed);
@@ -376,19 +279,20 @@ int sx_unload(const struct sx_unload_opts *o)
 		pr_info("drain: %llu socket(s) returned to plain TCP\n",
 			(unsigned long long)tally.removed);
 		/* 4. Detach sk_msg so the map holds no program reference. */
+		sockhash_fd = sx_pin_open(o->pin_dir, SX_MAP_SOCKHASH, 1);
 		msg_fd = sx_pin_open(o->pin_dir, SX_PIN_PROG_SK_MSG, 1);
-		if (msg_fd >= 0) {
+		if (msg_fd >= 0 && sockhash_fd >= 0)
 			bpf_prog_detach2(msg_fd, sockhash_fd, BPF_SK_MSG_VERDICT);
+		if (msg_fd >= 0)
 			close(msg_fd);
-		}
+		if (sockhash_fd >= 0)
+			close(sockhash_fd);
 	}
 	/* 5. Remove every pin; the kernel frees each object with its last reference. */
 	remove_all_pins(o->pin_dir);
 	printf("sockvx unloaded from %s\n", o->pin_dir);
 	r = 0;
 out:
-	drain_bpf__destroy(drain);
-	if (sockhash_fd >= 0)
-		close(sockhash_fd);
+	sx_drain_close(drain);
 	return r;
 }
