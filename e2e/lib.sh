@@ -69,10 +69,12 @@ sx_cleanup() {
 	set +e
 	for pid in "${SX_BG_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 	if [[ -n $SX_CG && -d $SX_CG ]]; then
-		# Every process a test started lives in the node's cgroup.
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			[[ -s $SX_CG/cgroup.procs ]] || break
-			xargs -r kill -9 <"$SX_CG/cgroup.procs" 2>/dev/null
+		# Every process a test started lives in the node's cgroup (cgroup
+		# files report size 0: read them rather than test their size).
+		for _ in $(seq 1 50); do
+			[[ -n $(cat "$SX_CG/cgroup.procs" 2>/dev/null) ]] || break
+			echo 1 >"$SX_CG/cgroup.kill" 2>/dev/null ||
+				xargs -r kill -9 <"$SX_CG/cgroup.procs" 2>/dev/null
 			sleep 0.1
 		done
 	fi
