@@ -188,8 +188,7 @@ static cJSON *status_build(const char *pin_dir)
 
 	cJSON_AddStringToObject(root, "pin_dir", pin_dir);
 	cJSON_AddItemToObject(root, "features", features_report());
-	cJSON_AddBoolToObject(root, "loaded", sx_pin_exists(pin_dir, SX_MAP_SOCKHASH) &&
-						    sx_pin_exists(pin_dir, SX_PIN_LINK_SOCKOPS));
+
 	fd = sx_pin_open(pin_dir, SX_MAP_CONFIG, 1);
 	if (fd >= 0 && !bpf_map_lookup_elem(fd, &zero, &cfg))
 		cJSON_AddStringToObject(root, "acceleration",
@@ -219,6 +218,12 @@ static cJSON *status_build(const char *pin_dir)
 	} else {
 		cJSON_AddBoolToObject(att, "attached", 0);
 	}
+
+	/* Loaded: the maps are pinned and sockops is attached to a live cgroup. */
+	cJSON_AddBoolToObject(root, "loaded",
+			      sx_pin_exists(pin_dir, SX_MAP_SOCKHASH) &&
+				      cJSON_IsTrue(cJSON_GetObjectItem(
+					      cJSON_GetObjectItem(root, "sockops"), "attached")));
 
 	maps = cJSON_AddArrayToObject(root, "maps");
 	for (i = 0; i < sx_map_count; i++)
