@@ -133,8 +133,56 @@ static void remove_all_pins(const char *pin_dir)
 			pin_dir, strerror(errno));
 }
 
+/* The programs of an earlier load, to put back if an upgrade fails halfway. */
+struct sx_previous {
+	int msg_fd, sockops_fd, setsockopt_fd;
+};
+
+static void previous_open(struct sx_previous *p, const char *pin_dir)
+{
+	p->msg_fd = sx_pin_open(pin_dir, SX_PIN_PROG_SK_MSG, 1);
+	p->sockops_fd = sx_pin_open(pin_dir, SX_PIN_PROG_SOCKOPS, 1);
+	p->setsockopt_fd = sx_pin_open(pin_dir, SX_PIN_PROG_SETSOCKOPT, 1);
+}
+
+static void relink(const char *pin_dir, const char *link_pin, const char *prog_pin, int prog_fd)
+{
+	int link_fd;
+
+	if (prog_fd < 0)
+		return;
+	link_fd = sx_pin_open(pin_dir, link_pin, 1);
+	if (link_fd >= 0) {
+		bpf_link_update(link_fd, prog_fd, NULL);
+		close(link_fd);
+	}
+	replace_pin(prog_fd, pin_dir, prog_pin);
+}
+
+/* Puts the earlier load's programs back where this load replaced them. */
+static void previous_restore(const struct sx_previous *p, const char *pin_dir, int map_fd)
+{
+	if (p->msg_fd >= 0 && map_fd >= 0) {
+		bpf_prog_attach(p->msg_fd, map_fd, BPF_SK_MSG_VERDICT, 0);
+		replace_pin(p->msg_fd, pin_dir, SX_PIN_PROG_SK_MSG);
+	}
+	relink(pin_dir, SX_PIN_LINK_SOCKOPS, SX_PIN_PROG_SOCKOPS, p->sockops_fd);
+	relink(pin_dir, SX_PIN_LINK_SETSOCKOPT, SX_PIN_PROG_SETSOCKOPT, p->setsockopt_fd);
+}
+
+static void previous_close(const struct sx_previous *p)
+{
+	if (p->msg_fd >= 0)
+		close(p->msg_fd);
+	if (p->sockops_fd >= 0)
+		close(p->sockops_fd);
+	if (p->setsockopt_fd >= 0)
+		close(p->setsockopt_fd);
+}
+
 int sx_load(const struct sx_load_opts *o)
 {
+	struct sx_previous prev = { -1, -1, -1 };
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = o->pin_dir);
 	char cgroup[PATH_MAX];
 	struct sockops_bpf *skel = NULL;
@@ -164,6 +212,8 @@ int sx_load(const struct sx_load_opts *o)
 		pr_warn("sockvxctl: cannot create %s: %s\n", o->pin_dir, strerror(-r));
 		return r;
 	}
+	if (!fresh)
+		previous_open(&prev, o->pin_dir);
 
 	skel = sockops_bpf__open_opts(&open_opts);
 	if (!skel) {
@@ -210,16 +260,23 @@ int sx_load(const struct sx_load_opts *o)
 		goto fail;
 	}
 	sockops_bpf__destroy(skel);
+	previous_close(&prev);
 	printf("sockvx loaded: pins in %s, sockops on %s\n", o->pin_dir, cgroup);
 	return 0;
 
 fail:
-	if (skel && fresh && bpf_map__fd(skel->maps.sx_sockhash_v1) >= 0)
-		bpf_prog_detach2(bpf_program__fd(skel->progs.sx_sk_msg),
-				 bpf_map__fd(skel->maps.sx_sockhash_v1), BPF_SK_MSG_VERDICT);
+	/* Nothing half attached is left behind: a first load is undone, an upgrade reverted. */
+	if (skel && bpf_map__fd(skel->maps.sx_sockhash_v1) >= 0) {
+		if (fresh)
+			bpf_prog_detach2(bpf_program__fd(skel->progs.sx_sk_msg),
+					 bpf_map__fd(skel->maps.sx_sockhash_v1), BPF_SK_MSG_VERDICT);
+		else
+			previous_restore(&prev, o->pin_dir, bpf_map__fd(skel->maps.sx_sockhash_v1));
+	}
 	sockops_bpf__destroy(skel);
+	previous_close(&prev);
 	if (fresh)
-		remove_all_pins(o->pin_dir); /* nothing half attached is left behind */
+		remove_all_pins(o->pin_dir);
 	return r;
 }
 
