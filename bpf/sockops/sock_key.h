@@ -66,6 +66,22 @@ SX_INLINE void sx_ip_set(struct sx_ip *ip, __u8 *family, __u32 raw_family,
 	*family = SX_AF_INET;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define sx_be16_to_cpu(x) __builtin_bswap16(x)
+#else
+#define sx_be16_to_cpu(x) (x)
+#endif
+
+/*
+ * struct bpf_sock (cgroup/setsockopt) gives the remote port as a bare
+ * network-order 16-bit value; this is the same port in the encoding of the
+ * sockops and sk_msg hooks (see struct sx_raw_tuple).
+ */
+SX_INLINE __u32 sx_remote_port_from_be16(__u16 be_port)
+{
+	return sx_cpu_to_be32((__u32)sx_be16_to_cpu(be_port));
+}
+
 /* Returns 0, or -1 for a family sockvx does not accelerate. */
 SX_INLINE int sx_sock_key_from_raw(const struct sx_raw_tuple *t,
 				   struct sx_sock_key *key)

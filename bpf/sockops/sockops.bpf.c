@@ -93,8 +93,7 @@ static __always_inline void sx_tuple_from_bpf_sock(const struct bpf_sock *sk,
 	t->remote_ip6[2] = sk->dst_ip6[2];
 	t->remote_ip6[3] = sk->dst_ip6[3];
 	t->local_port = sk->src_port;
-	/* dst_port is a bare network-order port here; encode it as the hooks do. */
-	t->remote_port = bpf_htonl(bpf_ntohs(sk->dst_port));
+	t->remote_port = sx_remote_port_from_be16(sk->dst_port);
 }
 
 /* ---- direction state --------------------------------------------------- */

@@ -632,6 +632,34 @@ static void test_msg_disabled_never_redirects(void **state)
 	run_sequence("disabled mid-stream", mid_stream, ARRAY_LEN(mid_stream));
 }
 
+/*
+ * The cgroup/setsockopt program sees the remote port as struct bpf_sock's bare
+ * network-order dst_port; once encoded it must build the very key the sockops
+ * and sk_msg hooks build for the same socket, or its direction updates would
+ * land on the wrong entry.
+ */
+static void test_setsockopt_port_encoding_matches_the_hooks(void **state)
+{
+	static const __u16 ports[] = { 1, 80, 0x1234, 0x8000, 65535 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		struct sx_raw_tuple hook = { .family = SX_AF_INET, .local_ip4 = htonl(0x0af40102),
+					     .remote_ip4 = htonl(0x0af40103), .local_port = 4242,
+					     .remote_port = htonl(ports[i]) };
+		struct sx_raw_tuple sockopt = hook;
+		struct sx_sock_key a, b;
+
+		sockopt.remote_port = sx_remote_port_from_be16(htons(ports[i]));
+		assert_int_equal(sockopt.remote_port, hook.remote_port);
+		assert_int_equal(sx_sock_key_from_raw(&hook, &a), 0);
+		assert_int_equal(sx_sock_key_from_raw(&sockopt, &b), 0);
+		assert_int_equal(b.remote_port, ports[i]);
+		assert_memory_equal(&a, &b, sizeof(a));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -655,6 +683,7 @@ int main(void)
 		cmocka_unit_test(test_msg_tcp_bound_direction_never_redirects_again),
 		cmocka_unit_test(test_msg_redirect_direction_falls_back_to_tcp_on_miss),
 		cmocka_unit_test(test_msg_disabled_never_redirects),
+		cmocka_unit_test(test_setsockopt_port_encoding_matches_the_hooks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
