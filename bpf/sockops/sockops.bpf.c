@@ -402,7 +402,7 @@ struct sx_wait_ctx {
 static long sx_handshake_pending(__u64 index, struct sx_wait_ctx *w)
 {
 	if (!bpf_map_lookup_elem(&sx_active_v1, w->key))
-		return 1; /* the passive side is established: stop */
+		return 1; /* the passive side is in the sockhash (or gave up): stop */
 	return bpf_ktime_get_ns() > w->deadline;
 }
 
