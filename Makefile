@@ -75,7 +75,7 @@ $(OUTPUT)/sockvxctl: $(LOADER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_BPF) -o $@
 
-$(OUTPUT)/test/%: test/unit/%.c $(LOADER_LIB_OBJS) | $(OUTPUT)/test
+$(OUTPUT)/test/%: test/unit/%.c test/unit/unit_helpers.h $(LOADER_LIB_OBJS) | $(OUTPUT)/test
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LOADER_LIB_OBJS) -lcmocka $(LDLIBS_BPF) -o $@
 

@@ -13,8 +13,7 @@
 #include <cmocka.h>
 
 #include "sysenv.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "unit_helpers.h"
 
 /* Lines from a real systemd hybrid-hierarchy host. */
 #define V1_LINES                                                                           \

@@ -13,17 +13,7 @@
 #include <cmocka.h>
 
 #include "parse.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Fails the test naming the table case, so a failure says which input broke. */
-#define expect_int(name, want, got)                                            \
-	do {                                                                   \
-		long long want_ = (want), got_ = (got);                        \
-		if (want_ != got_)                                             \
-			fail_msg("case \"%s\": expected %lld, got %lld", (name), \
-				 want_, got_);                                 \
-	} while (0)
+#include "unit_helpers.h"
 
 /* ---- sx_parse_endpoint ------------------------------------------------- */
 

@@ -15,16 +15,7 @@
 #include <cmocka.h>
 
 #include "sock_key.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-#define expect_int(name, want, got)                                            \
-	do {                                                                   \
-		long long want_ = (want), got_ = (got);                        \
-		if (want_ != got_)                                             \
-			fail_msg("case \"%s\": expected %lld, got %lld", (name), \
-				 want_, got_);                                 \
-	} while (0)
+#include "unit_helpers.h"
 
 /* ---- building raw tuples the way the kernel reports them --------------- */
 
