@@ -29,14 +29,9 @@ done
 [[ $REPS =~ ^[1-9][0-9]*$ && $LEN =~ ^[1-9][0-9]*$ ]] || sx_die "--reps and --len take positive integers"
 for t in netperf netserver jq; do command -v $t >/dev/null || sx_die "$t is missing (run: sudo make deps)"; done
 
-sx_setup
+sx_two_pod_node
 OUT=${OUT:-$SX_TMP/out}
 mkdir -p "$OUT"
-sx_node_create
-sx_pod_create a 2
-sx_pod_create b 3
-sx_load
-sx_ctl endpoint add "$(sx_pod_ip 2)" "$(sx_pod_ip 3)" >/dev/null
 sx_netserver b
 B=$(sx_pod_ip 3)
 

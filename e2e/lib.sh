@@ -5,7 +5,7 @@
 # processes live there and sockops is attached there), and its own pin dir.
 # Everything carries a unique prefix and is removed on exit, also on failure.
 #
-# Source it, then: sx_setup; sx_node_create; sx_pod_create a 2; ...
+# Source it, then: sx_two_pod_node, or sx_setup; sx_node_create; sx_pod_create a 2; ...
 # Test scripts report with ok/fail and end with sx_done.
 
 set -euo pipefail
@@ -149,6 +149,17 @@ sx_pod_create() {
 	"
 }
 
+# sx_two_pod_node: the usual fixture: a node with pods a (.2) and b (.3),
+# sockvx loaded, both pods registered as endpoints (IPv4 and IPv6).
+sx_two_pod_node() {
+	sx_setup
+	sx_node_create
+	sx_pod_create a 2
+	sx_pod_create b 3
+	sx_load
+	sx_ctl endpoint add "$(sx_pod_ip 2)" "$(sx_pod_ip 3)" "$(sx_pod_ip6 2)" "$(sx_pod_ip6 3)" >/dev/null
+}
+
 sx_pod_ip() { echo "10.244.1.$1"; }
 sx_pod_ip6() { echo "fd00:244:1::$1"; }
 
@@ -167,7 +178,7 @@ sx_pod_bg() {
 	SX_BG_PIDS+=($!)
 }
 
-sx_load() { "$SOCKVXCTL" load --pin-dir "$SX_PIN" --cgroup "$SX_CG" "$@" >/dev/null; }
+sx_load() { "$SOCKVXCTL" load --pin-dir "$SX_PIN" --cgroup "$SX_CG" >/dev/null; }
 sx_ctl() { "$SOCKVXCTL" "$@" --pin-dir "$SX_PIN"; }
 # sx_stat NAME: one counter from sockvxctl stats.
 sx_stat() { sx_ctl stats --json | jq -r ".$1"; }

@@ -9,12 +9,7 @@
 # exactly the one recorded in test/semantics/SCENARIO.diff, so any other change
 # (better or worse) fails here and the documentation is updated with it.
 source "$(dirname "$0")/lib.sh"
-sx_setup
-sx_node_create
-sx_pod_create a 2
-sx_pod_create b 3
-sx_load
-sx_ctl endpoint add "$(sx_pod_ip 2)" "$(sx_pod_ip 3)" "$(sx_pod_ip6 2)" "$(sx_pod_ip6 3)"
+sx_two_pod_node
 # TCP Fast Open without cookies (client 0x1|0x4, server 0x2|0x200), so the
 # fastopen scenario's first write travels in the SYN.
 for pod in a b; do sx_pod "$pod" sysctl -qw net.ipv4.tcp_fastopen=0x207; done

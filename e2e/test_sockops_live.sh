@@ -5,14 +5,9 @@
 # enter the sockhash, that redirected bytes skip TCP, and that unload keeps
 # open connections working.
 source "$(dirname "$0")/lib.sh"
-sx_setup
-sx_node_create
-sx_pod_create a 2
-sx_pod_create b 3
-sx_pod_create c 4
-sx_load
-A=$(sx_pod_ip 2) B=$(sx_pod_ip 3) C=$(sx_pod_ip 4)
-sx_ctl endpoint add "$A" "$B" "$(sx_pod_ip6 2)" "$(sx_pod_ip6 3)"
+sx_two_pod_node
+sx_pod_create c 4 # wired like the others, but never registered as an endpoint
+B=$(sx_pod_ip 3) C=$(sx_pod_ip 4)
 sx_netserver b
 sx_netserver c
 

@@ -6,12 +6,7 @@
 # sockvx is reloaded and unloaded mid-stream.
 #   TORTURE_CONNS (default 2000) and TORTURE_CONCURRENCY (default 50) scale it.
 source "$(dirname "$0")/lib.sh"
-sx_setup
-sx_node_create
-sx_pod_create a 2
-sx_pod_create b 3
-sx_load
-sx_ctl endpoint add "$(sx_pod_ip 2)" "$(sx_pod_ip 3)" "$(sx_pod_ip6 2)" "$(sx_pod_ip6 3)"
+sx_two_pod_node
 TORTURE="$SX_TOOLS/sxtorture"
 CONNS=${TORTURE_CONNS:-2000}
 CONC=${TORTURE_CONCURRENCY:-50}

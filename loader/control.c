@@ -42,12 +42,42 @@ static int parse_endpoints(int argc, char **argv, struct sx_endpoint_key *keys)
 	return 0;
 }
 
+/*
+ * Adds every key with BPF_NOEXIST (an existing entry keeps what the dataplane
+ * knows of it). On a failure, removes the keys this call added, so a list
+ * is applied whole or not at all. names[i] names keys[i] in messages.
+ */
+static int map_add_all(int fd, const void *keys, size_t key_size, const void *value, int n,
+		       char **names, const char *what)
+{
+	const char *k = keys;
+	char added[n > 0 ? n : 1];
+	int i, r;
+
+	memset(added, 0, sizeof(added));
+	for (i = 0; i < n; i++) {
+		if (!bpf_map_update_elem(fd, k + (size_t)i * key_size, value, BPF_NOEXIST)) {
+			added[i] = 1;
+			continue;
+		}
+		if (errno == EEXIST)
+			continue;
+		r = -errno;
+		pr_warn("sockvxctl: %s add %s: %s%s\n", what, names[i], strerror(-r),
+			r == -E2BIG ? " (the map is full)" : "");
+		while (--i >= 0) /* roll back what this call added */
+			if (added[i])
+				bpf_map_delete_elem(fd, k + (size_t)i * key_size);
+		return r;
+	}
+	return 0;
+}
+
 int sx_endpoint_add(const char *pin_dir, int argc, char **argv)
 {
 	struct sx_endpoint_key keys[argc > 0 ? argc : 1];
 	struct sx_endpoint ep = { .flags = SX_EP_F_LOCAL };
-	char added[argc > 0 ? argc : 1];
-	int fd, i, r;
+	int fd, r;
 
 	r = parse_endpoints(argc, argv, keys);
 	if (r)
@@ -55,23 +85,7 @@ int sx_endpoint_add(const char *pin_dir, int argc, char **argv)
 	fd = open_map(pin_dir, SX_MAP_ENDPOINTS);
 	if (fd < 0)
 		return fd;
-	memset(added, 0, sizeof(added));
-	for (i = 0; i < argc; i++) {
-		/* BPF_NOEXIST keeps what the dataplane already knows of an endpoint. */
-		if (!bpf_map_update_elem(fd, &keys[i], &ep, BPF_NOEXIST)) {
-			added[i] = 1;
-			continue;
-		}
-		if (errno == EEXIST)
-			continue;
-		r = -errno;
-		pr_warn("sockvxctl: endpoint add %s: %s%s\n", argv[i], strerror(-r),
-			r == -E2BIG ? " (the endpoint map is full)" : "");
-		while (--i >= 0) /* roll back what this call added */
-			if (added[i])
-				bpf_map_delete_elem(fd, &keys[i]);
-		break;
-	}
+	r = map_add_all(fd, keys, sizeof(keys[0]), &ep, argc, argv, "endpoint");
 	close(fd);
 	return r;
 }
@@ -185,7 +199,6 @@ int sx_accel_set(const char *pin_dir, int on)
 int sx_exclude_port(const char *pin_dir, int add, int argc, char **argv)
 {
 	__u16 ports[argc > 0 ? argc : 1];
-	char added[argc > 0 ? argc : 1];
 	__u8 one = 1;
 	int fd, i, r = 0;
 
@@ -202,25 +215,14 @@ int sx_exclude_port(const char *pin_dir, int add, int argc, char **argv)
 	fd = open_map(pin_dir, SX_MAP_EXCL_PORTS);
 	if (fd < 0)
 		return fd;
-	memset(added, 0, sizeof(added));
-	for (i = 0; i < argc && !r; i++) {
-		if (add) {
-			/* BPF_NOEXIST tells which ports this call added, for the rollback. */
-			if (!bpf_map_update_elem(fd, &ports[i], &one, BPF_NOEXIST))
-				added[i] = 1;
-			else if (errno != EEXIST)
-				r = -errno;
-		} else if (bpf_map_delete_elem(fd, &ports[i]) && errno != ENOENT) {
+	if (add)
+		r = map_add_all(fd, ports, sizeof(ports[0]), &one, argc, argv, "exclude-port");
+	for (i = 0; !add && i < argc && !r; i++) {
+		if (bpf_map_delete_elem(fd, &ports[i]) && errno != ENOENT) {
 			r = -errno;
+			pr_warn("sockvxctl: exclude-port del %s: %s\n", argv[i], strerror(-r));
 		}
-		if (r)
-			pr_warn("sockvxctl: exclude-port %s %s: %s\n", add ? "add" : "del", argv[i],
-				strerror(-r));
 	}
-	if (r && add)
-		while (--i >= 0) /* roll back what this call added */
-			if (added[i])
-				bpf_map_delete_elem(fd, &ports[i]);
 	close(fd);
 	return r;
 }

@@ -18,11 +18,10 @@
 #include <bpf/bpf_core_read.h>
 #include "sockvx_maps.h"
 #include "sock_key.h"
+#include "psock.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* sk_user_data carries flag bits below the psock pointer (SK_USER_DATA_*). */
-#define SX_SK_USER_DATA_PTRMASK (~7UL)
 /*
  * A sendmsg takes microseconds between deciding and queueing a redirect. The
  * short wait keeps the window in which a socket sends through TCP from inside
@@ -37,13 +36,6 @@ __u64 unread;   /* sockets holding redirected bytes not read yet */
 __u64 recent;   /* sockets a redirect may still be on its way to */
 __u64 failed;   /* deletes that failed */
 __u32 force;    /* set by unload --force: remove every socket, unread bytes or not */
-
-static __always_inline int sx_psock_unread(struct sk_psock *psock)
-{
-	if (bpf_core_field_exists(psock->msg_tot_len) && BPF_CORE_READ(psock, msg_tot_len))
-		return 1;
-	return BPF_CORE_READ(psock, ingress_msg.next) != &psock->ingress_msg;
-}
 
 /* Nanoseconds since a redirect toward this socket was last decided (~0: never). */
 static __always_inline __u64 sx_quiet_for(const struct sx_sock_key *key)
@@ -75,12 +67,11 @@ int sx_drain(struct bpf_iter__sockmap *ctx)
 		return 0;
 	/* The iterator's key is a read-only buffer; the helpers want our own copy. */
 	__builtin_memcpy(&k, key, sizeof(k));
-	psock = (struct sk_psock *)((unsigned long)BPF_CORE_READ(sk, sk_user_data) &
-				    SX_SK_USER_DATA_PTRMASK);
+	psock = sx_psock_from_user_data((unsigned long)BPF_CORE_READ(sk, sk_user_data));
 	if (!force && psock) {
 		__u64 quiet = sx_quiet_for(&k);
 
-		if (sx_psock_unread(psock)) {
+		if (sx_psock_has_unread(psock)) {
 			unread++;
 			return 0;
 		}

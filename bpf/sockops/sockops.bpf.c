@@ -29,54 +29,39 @@
 #include <bpf/bpf_core_read.h>
 #include "sockvx_maps.h"
 #include "sock_key.h"
+#include "psock.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* How long a first message waits for the passive side's handshake (ns): the
  * passive side needs microseconds; the bound only matters on a starved CPU. */
 #define SX_HANDSHAKE_WAIT_NS 1000000
-/* sk_user_data carries flag bits below the psock pointer (SK_USER_DATA_*). */
-#define SX_SK_USER_DATA_PTRMASK (~7UL)
 #define SX_TCP_FIN_WAIT1 4
 #define SX_TCP_CLOSE 7
 
 /* ---- tuples ------------------------------------------------------------ */
 
-static __always_inline void sx_tuple_from_sockops(const struct bpf_sock_ops *skops,
-						  struct sx_raw_tuple *t)
-{
-	t->family = skops->family;
-	t->local_ip4 = skops->local_ip4;
-	t->remote_ip4 = skops->remote_ip4;
-	t->local_ip6[0] = skops->local_ip6[0];
-	t->local_ip6[1] = skops->local_ip6[1];
-	t->local_ip6[2] = skops->local_ip6[2];
-	t->local_ip6[3] = skops->local_ip6[3];
-	t->remote_ip6[0] = skops->remote_ip6[0];
-	t->remote_ip6[1] = skops->remote_ip6[1];
-	t->remote_ip6[2] = skops->remote_ip6[2];
-	t->remote_ip6[3] = skops->remote_ip6[3];
-	t->local_port = skops->local_port;
-	t->remote_port = skops->remote_port;
-}
-
-static __always_inline void sx_tuple_from_msg(const struct sk_msg_md *msg,
-					      struct sx_raw_tuple *t)
-{
-	t->family = msg->family;
-	t->local_ip4 = msg->local_ip4;
-	t->remote_ip4 = msg->remote_ip4;
-	t->local_ip6[0] = msg->local_ip6[0];
-	t->local_ip6[1] = msg->local_ip6[1];
-	t->local_ip6[2] = msg->local_ip6[2];
-	t->local_ip6[3] = msg->local_ip6[3];
-	t->remote_ip6[0] = msg->remote_ip6[0];
-	t->remote_ip6[1] = msg->remote_ip6[1];
-	t->remote_ip6[2] = msg->remote_ip6[2];
-	t->remote_ip6[3] = msg->remote_ip6[3];
-	t->local_port = msg->local_port;
-	t->remote_port = msg->remote_port;
-}
+/*
+ * bpf_sock_ops and sk_msg_md name and encode the tuple fields alike; one
+ * filler serves both. Context fields must be read directly (no pointer
+ * arithmetic on them), hence a macro rather than a function.
+ */
+#define sx_tuple_from_ctx(ctx, t)                                     \
+	do {                                                          \
+		(t)->family = (ctx)->family;                          \
+		(t)->local_ip4 = (ctx)->local_ip4;                    \
+		(t)->remote_ip4 = (ctx)->remote_ip4;                  \
+		(t)->local_ip6[0] = (ctx)->local_ip6[0];              \
+		(t)->local_ip6[1] = (ctx)->local_ip6[1];              \
+		(t)->local_ip6[2] = (ctx)->local_ip6[2];              \
+		(t)->local_ip6[3] = (ctx)->local_ip6[3];              \
+		(t)->remote_ip6[0] = (ctx)->remote_ip6[0];            \
+		(t)->remote_ip6[1] = (ctx)->remote_ip6[1];            \
+		(t)->remote_ip6[2] = (ctx)->remote_ip6[2];            \
+		(t)->remote_ip6[3] = (ctx)->remote_ip6[3];            \
+		(t)->local_port = (ctx)->local_port;                  \
+		(t)->remote_port = (ctx)->remote_port;                \
+	} while (0)
 
 static __always_inline void sx_tuple_from_bpf_sock(const struct bpf_sock *sk,
 						   struct sx_raw_tuple *t)
@@ -104,25 +89,13 @@ static __always_inline int sx_dir_bind_tcp(struct sx_dir_state *d)
 	return __sync_lock_test_and_set(&d->path, SX_TX_TCP) != SX_TX_TCP;
 }
 
-/* Moves the direction sent by the socket with this key to TCP. */
-static __always_inline void sx_dir_key_bind_tcp(const struct sx_sock_key *sender)
+/* Moves the direction sent by the socket with this key to TCP; counts why. */
+static __always_inline void sx_dir_key_bind_tcp(const struct sx_sock_key *sender, __u32 counter)
 {
 	struct sx_dir_state *d = bpf_map_lookup_elem(&sx_dirstate_v1, sender);
 
 	if (d && sx_dir_bind_tcp(d))
-		sx_count(SX_CNT_DIR_API_TCP, 1);
-}
-
-/* Moves the direction sent by this socket's peer to TCP. */
-static __always_inline void sx_dir_key_bind_tcp_peer(const struct sx_sock_key *key)
-{
-	struct sx_sock_key peer;
-	struct sx_dir_state *d;
-
-	sx_sock_key_reverse(key, &peer);
-	d = bpf_map_lookup_elem(&sx_dirstate_v1, &peer);
-	if (d && sx_dir_bind_tcp(d))
-		sx_count(SX_CNT_DIR_FALLBACK, 1);
+		sx_count(counter, 1);
 }
 
 /* ---- sockops: which sockets enter the sockhash ------------------------- */
@@ -200,7 +173,7 @@ static __always_inline void sx_handle_established(struct bpf_sock_ops *skops, in
 	struct sx_sock_key key, peer;
 	struct sx_raw_tuple tuple;
 
-	sx_tuple_from_sockops(skops, &tuple);
+	sx_tuple_from_ctx(skops, &tuple);
 	if (sx_sock_key_from_raw(&tuple, &key))
 		return;
 	sx_gather_facts(&key, &facts);
@@ -229,8 +202,8 @@ static __always_inline void sx_handle_established(struct bpf_sock_ops *skops, in
 		fresh.path = SX_TX_TCP;
 	/* SO_RCVLOWAT set before the connection (or inherited from a listener). */
 	if (sx_rcvlowat(skops) > 1) {
-		if (passive)
-			sx_dir_key_bind_tcp_peer(&key);
+		if (passive) /* peer: the reversed key, from sx_active_peer */
+			sx_dir_key_bind_tcp(&peer, SX_CNT_DIR_API_TCP);
 		else
 			active_mark = SX_ACTIVE_RCVLOWAT;
 	}
@@ -295,16 +268,7 @@ static __always_inline struct sk_psock *sx_psock_of(struct bpf_sock_ops *skops)
 	tp = bpf_skc_to_tcp_sock(bsk);
 	if (!tp)
 		return NULL;
-	return (struct sk_psock *)((unsigned long)tp->inet_conn.icsk_inet.sk.sk_user_data &
-				   SX_SK_USER_DATA_PTRMASK);
-}
-
-/* Redirected bytes its application has not read yet. */
-static __always_inline int sx_psock_has_unread(struct sk_psock *psock)
-{
-	if (bpf_core_field_exists(psock->msg_tot_len) && BPF_CORE_READ(psock, msg_tot_len))
-		return 1;
-	return BPF_CORE_READ(psock, ingress_msg.next) != &psock->ingress_msg;
+	return sx_psock_from_user_data((unsigned long)tp->inet_conn.icsk_inet.sk.sk_user_data);
 }
 
 /* The state of the direction that feeds the socket with this key. */
@@ -334,7 +298,7 @@ static __always_inline void sx_handle_half_close(struct bpf_sock_ops *skops)
 
 	if (!psock)
 		return; /* close(): the socket already left the sockhash */
-	sx_tuple_from_sockops(skops, &tuple);
+	sx_tuple_from_ctx(skops, &tuple);
 	if (sx_sock_key_from_raw(&tuple, &key))
 		return;
 	in = sx_feeder(&key);
@@ -366,7 +330,7 @@ static __always_inline void sx_handle_state(struct bpf_sock_ops *skops)
 	if (skops->args[1] == SX_TCP_FIN_WAIT1) {
 		sx_handle_half_close(skops);
 	} else if (skops->args[1] == SX_TCP_CLOSE) {
-		sx_tuple_from_sockops(skops, &tuple);
+		sx_tuple_from_ctx(skops, &tuple);
 		if (!sx_sock_key_from_raw(&tuple, &key)) {
 			bpf_map_delete_elem(&sx_dirstate_v1, &key);
 			bpf_map_delete_elem(&sx_active_v1, &key);
@@ -466,7 +430,7 @@ int sx_sk_msg(struct sk_msg_md *msg)
 	__u32 path, next;
 	int redirected = 0;
 
-	sx_tuple_from_msg(msg, &tuple);
+	sx_tuple_from_ctx(msg, &tuple);
 	if (!sx_sock_key_from_raw(&tuple, &key))
 		d = bpf_map_lookup_elem(&sx_dirstate_v1, &key);
 	if (!d) {
@@ -538,9 +502,9 @@ int sx_setsockopt(struct bpf_sockopt *ctx)
 		sx_tuple_from_bpf_sock(sk, &tuple);
 		if (!sx_sock_key_from_raw(&tuple, &key)) {
 			sx_sock_key_reverse(&key, &peer);
-			sx_dir_key_bind_tcp(&peer);
+			sx_dir_key_bind_tcp(&peer, SX_CNT_DIR_API_TCP);
 			if (both)
-				sx_dir_key_bind_tcp(&key);
+				sx_dir_key_bind_tcp(&key, SX_CNT_DIR_API_TCP);
 		}
 	}
 	/* optlen is left alone: the kernel then applies the caller's own value. */
