@@ -17,17 +17,19 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_INCLUDES := -I$(OUTPUT) -Ibpf/include -Ibpf/sockops
+BPF_INCLUDES := -I$(OUTPUT) -Ibpf/include -Ibpf/sockops -Ibpf/tc
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Wno-unused-function $(BPF_INCLUDES)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE \
 	-I$(OUTPUT) -Ibpf/include -Ibpf/sockops -Iloader
-LDLIBS_BPF := -lbpf -lelf -lz -lcjson
+NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
+CFLAGS += $(NL_CFLAGS)
+LDLIBS_BPF := -lbpf -lelf -lz -lcjson -lnl-route-3 -lnl-3
 
-BPF_OBJS := $(OUTPUT)/sockops.bpf.o $(OUTPUT)/drain.bpf.o
-SKELS := $(OUTPUT)/sockops.skel.h $(OUTPUT)/drain.skel.h
+BPF_OBJS := $(OUTPUT)/sockops.bpf.o $(OUTPUT)/drain.bpf.o $(OUTPUT)/dataplane.bpf.o
+SKELS := $(patsubst %.bpf.o,%.skel.h,$(BPF_OBJS))
 
 LOADER_SRCS := $(wildcard loader/*.c)
 LOADER_OBJS := $(patsubst loader/%.c,$(OUTPUT)/loader/%.o,$(LOADER_SRCS))
@@ -35,10 +37,17 @@ LOADER_LIB_OBJS := $(filter-out $(OUTPUT)/loader/main.o,$(LOADER_OBJS))
 
 TEST_UNIT_SRCS := $(wildcard test/unit/*.c)
 TEST_UNIT_BINS := $(patsubst test/unit/%.c,$(OUTPUT)/test/%,$(TEST_UNIT_SRCS))
+# BPF program tests (BPF_PROG_RUN): test/bpf/test_*.c, with harness objects test/bpf/*.bpf.c.
+TEST_BPF_SRCS := $(wildcard test/bpf/test_*.c)
+TEST_BPF_BINS := $(patsubst test/bpf/%.c,$(OUTPUT)/test/%,$(TEST_BPF_SRCS))
+TEST_BPF_OBJS := $(patsubst test/bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(wildcard test/bpf/*.bpf.c))
+TEST_BPF_SKELS := $(patsubst %.bpf.o,%.skel.h,$(TEST_BPF_OBJS))
 TEST_TOOL_SRCS := $(wildcard test/tools/*.c)
 TEST_TOOL_BINS := $(patsubst test/tools/%.c,$(OUTPUT)/tools/%,$(TEST_TOOL_SRCS))
 
 .DEFAULT_GOAL := all
+# The objects are inputs of the skeletons and of the loader: keep them.
+.SECONDARY: $(BPF_OBJS) $(TEST_BPF_OBJS)
 .PHONY: all help deps test test-unit test-e2e demo bench check format clean
 
 all: $(OUTPUT)/sockvxctl $(TEST_TOOL_BINS) ## build everything (default)
@@ -58,7 +67,10 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/%.bpf.o: bpf/sockops/%.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)
+# BPF sources live by dataplane in bpf/sockops/ and bpf/tc/.
+vpath %.bpf.c bpf/sockops bpf/tc test/bpf
+
+$(OUTPUT)/%.bpf.o: %.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MT $@ -MF $@.d -c $< -o $@.tmp.o
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp.o && rm -f $@.tmp.o
@@ -79,15 +91,19 @@ $(OUTPUT)/test/%: test/unit/%.c test/unit/unit_helpers.h $(LOADER_LIB_OBJS) | $(
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LOADER_LIB_OBJS) -lcmocka $(LDLIBS_BPF) -o $@
 
+$(OUTPUT)/test/%: test/bpf/%.c test/unit/unit_helpers.h $(SKELS) $(TEST_BPF_SKELS) $(LOADER_LIB_OBJS) | $(OUTPUT)/test
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itest/unit -MMD -MP $< $(LOADER_LIB_OBJS) -lcmocka $(LDLIBS_BPF) -o $@
+
 $(OUTPUT)/tools/%: test/tools/%.c | $(OUTPUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -lpthread -lcrypto -o $@
 
 test: deps ## install deps, build, run every test (unit, BPF, live, e2e)
-	$(Q)$(MAKE) --no-print-directory all $(TEST_UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(TEST_UNIT_BINS) $(TEST_BPF_BINS)
 	$(Q)OUTPUT=$(OUTPUT) test/run.sh
 
-test-unit: all $(TEST_UNIT_BINS) ## run unit tests only
+test-unit: all $(TEST_UNIT_BINS) $(TEST_BPF_BINS) ## run unit and BPF program tests only
 	$(Q)OUTPUT=$(OUTPUT) test/run.sh unit
 
 test-e2e: all ## run end-to-end tests only (E2E=name filters)
@@ -102,7 +118,7 @@ bench: all ## run the benchmark (BENCH_ARGS="--reps 7 --len 5 --out DIR")
 
 check: $(SKELS) ## static analysis (clang-tidy, cppcheck, shellcheck if present)
 	@# Findings count in our sources only; generated skeletons are libbpf's.
-	$(Q)clang-tidy --quiet $(LOADER_SRCS) $(TEST_UNIT_SRCS) $(TEST_TOOL_SRCS) -- $(CFLAGS) \
+	$(Q)clang-tidy --quiet $(LOADER_SRCS) $(TEST_UNIT_SRCS) $(TEST_BPF_SRCS) $(TEST_TOOL_SRCS) -- $(CFLAGS) -Itest/unit \
 		2>/dev/null | tee $(OUTPUT)/clang-tidy.log | grep -E '^[^ ]*(loader|test|bpf|cni)/[^:]+:[0-9]+:[0-9]+: warning' \
 		&& { echo "clang-tidy: findings above" >&2; exit 1; } || true
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \

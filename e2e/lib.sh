@@ -24,6 +24,7 @@ SX_NODE_NS="sx${SX_ID}-node"
 SX_PIN="/sys/fs/bpf/sx${SX_ID}"
 SX_CG=""
 SX_PODS=()
+declare -A SX_POD_CG=() # cluster pods: the cgroup of their node
 SX_BG_PIDS=()
 SX_TMP=""
 SX_PASSED=0
@@ -69,10 +70,10 @@ sx_cleanup() {
 	set +e
 	for pid in "${SX_BG_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 	if [[ -n $SX_CG && -d $SX_CG ]]; then
-		# Every process a test started lives in the node's cgroup (cgroup
-		# files report size 0: read them rather than test their size).
+		# Every process a test started lives in the node cgroup or below it
+		# (cluster nodes have child cgroups); cgroup.kill takes the subtree.
 		for _ in $(seq 1 50); do
-			[[ -n $(cat "$SX_CG/cgroup.procs" 2>/dev/null) ]] || break
+			grep -q '^populated 0' "$SX_CG/cgroup.events" 2>/dev/null && break
 			echo 1 >"$SX_CG/cgroup.kill" 2>/dev/null ||
 				xargs -r kill -9 <"$SX_CG/cgroup.procs" 2>/dev/null
 			sleep 0.1
@@ -80,6 +81,7 @@ sx_cleanup() {
 	fi
 	wait 2>/dev/null
 	# The node's pin dir, and any extra instance a test loaded beside it ($SX_PIN-*).
+	# Interfaces of cluster nodes go away with their namespaces below.
 	for pin in "$SX_PIN" "$SX_PIN"-*; do
 		[[ -d $pin ]] || continue
 		"$SOCKVXCTL" unload --pin-dir "$pin" --timeout 2 --force >/dev/null 2>&1 ||
@@ -88,7 +90,7 @@ sx_cleanup() {
 	for ns in "${SX_PODS[@]}" "$SX_NODE_NS"; do
 		ip netns del "$ns" 2>/dev/null
 	done
-	[[ -n $SX_CG && -d $SX_CG ]] && rmdir "$SX_CG" 2>/dev/null
+	[[ -n $SX_CG && -d $SX_CG ]] && find "$SX_CG" -depth -type d -exec rmdir {} + 2>/dev/null
 	[[ -n $SX_TMP ]] && rm -rf "$SX_TMP"
 	return $rc
 }
@@ -163,13 +165,13 @@ sx_two_pod_node() {
 sx_pod_ip() { echo "10.244.1.$1"; }
 sx_pod_ip6() { echo "fd00:244:1::$1"; }
 
-# sx_pod NAME cmd...: runs cmd in the pod's namespace, inside the node's cgroup.
+# sx_pod NAME cmd...: runs cmd in the pod's namespace, inside its node's cgroup.
 sx_pod() {
-	local ns="sx${SX_ID}-$1"
+	local ns="sx${SX_ID}-$1" cg=${SX_POD_CG[$1]:-$SX_CG}
 	shift
 	# shellcheck disable=SC2016
 	bash -c 'echo $$ > "$0/cgroup.procs" && exec nsenter --net="/run/netns/$1" "${@:2}"' \
-		"$SX_CG" "$ns" "$@"
+		"$cg" "$ns" "$@"
 }
 
 # sx_pod_bg NAME cmd...: the same in the background; records the pid.
@@ -225,4 +227,127 @@ sx_netserver() {
 # sx_tcp_outsegs POD: the pod namespace's TcpOutSegs (segments TCP sent).
 sx_tcp_outsegs() {
 	sx_pod "$1" awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "OutSegs") c = i; h = 1 } else print $c }' /proc/net/snmp
+}
+
+# --- a cluster on one machine (the TC VXLAN dataplane) ----------------------
+# An underlay namespace holds a bridge; node N is a namespace with "ul0"
+# (10.99.0.N/24) on that bridge, its own cgroup ($SX_CG/nN), its own pin dir
+# ($SX_PIN-nN) and pod CIDRs 10.244.N.0/24 and fd00:244:N::/64. Pods are wired
+# as the CNI plugin wires them: a veth with the pod MTU, /32 and /128 host
+# routes and static neighbours on the node, a link-local gateway with a static
+# neighbour in the pod, and `sockvxctl endpoint add --dev`.
+SX_UL_NS="sx${SX_ID}-ul"
+SX_UNDERLAY_MTU=1500
+SX_POD_MTU=$((SX_UNDERLAY_MTU - 50))
+
+sx_underlay_create() {
+	ip netns add "$SX_UL_NS"
+	SX_PODS+=("$SX_UL_NS")
+	ip -n "$SX_UL_NS" link add br0 type bridge
+	ip -n "$SX_UL_NS" link set br0 up
+}
+
+sx_node_ns() { echo "sx${SX_ID}-n$1"; }
+sx_node_pin() { echo "$SX_PIN-n$1"; }
+sx_node_ip() { echo "10.99.0.$1"; }
+# sx_on N cmd...: runs cmd in node N's namespace (host processes of that node).
+sx_on() {
+	local n=$1
+	shift
+	nsenter --net="/run/netns/$(sx_node_ns "$n")" "$@"
+}
+# sx_on_cg N cmd...: the same inside node N's cgroup (its sockops sees it).
+sx_on_cg() {
+	local n=$1
+	shift
+	# shellcheck disable=SC2016
+	bash -c 'echo $$ > "$0/cgroup.procs" && exec nsenter --net="/run/netns/$1" "${@:2}"' \
+		"$SX_CG/n$n" "$(sx_node_ns "$n")" "$@"
+}
+# sx_nctl N args...: sockvxctl for node N, run in its namespace.
+sx_nctl() {
+	local n=$1
+	shift
+	sx_on "$n" "$SOCKVXCTL" "$@" --pin-dir "$(sx_node_pin "$n")"
+}
+sx_nstat() { sx_nctl "$1" stats --json | jq -r ".$2"; }
+
+# sx_cluster_node N [load args...]: node N, loaded with the overlay.
+sx_cluster_node() {
+	local n=$1 ns port="sx${SX_ID}u$1"
+	shift
+	ns=$(sx_node_ns "$n")
+	ip netns add "$ns"
+	SX_PODS+=("$ns")
+	mkdir -p "$SX_CG/n$n"
+	ip link add "$port" netns "$SX_UL_NS" mtu "$SX_UNDERLAY_MTU" type veth peer name ul0 netns "$ns"
+	ip -n "$SX_UL_NS" link set "$port" master br0 up
+	sx_on "$n" sh -ec "
+		ip link set lo up
+		ip link set ul0 up
+		ip addr add $(sx_node_ip "$n")/24 dev ul0
+	"
+	sx_nctl "$n" load --cgroup "$SX_CG/n$n" --underlay ul0 \
+		--pod-cidr "10.244.$n.0/24,fd00:244:$n::/64" "$@" >/dev/null
+}
+
+# sx_cluster_pod N NAME IDX: pod NAME on node N with 10.244.N.IDX and fd00:244:N::IDX.
+sx_cluster_pod() {
+	local n=$1 name=$2 idx=$3 ns="sx${SX_ID}-$2" hveth="sx${SX_ID}$2" hmac pmac
+	local ip4="10.244.$n.$idx" ip6="fd00:244:$n::$idx"
+	ip netns add "$ns"
+	SX_PODS+=("$ns")
+	SX_POD_CG[$name]="$SX_CG/n$n"
+	ip link add "$hveth" netns "$(sx_node_ns "$n")" mtu "$SX_POD_MTU" type veth \
+		peer name eth0 netns "$ns" mtu "$SX_POD_MTU"
+	hmac=$(sx_on "$n" ip -j link show dev "$hveth" | jq -r '.[0].address')
+	pmac=$(ip -n "$ns" -j link show dev eth0 | jq -r '.[0].address')
+	sx_on "$n" sh -ec "
+		sysctl -qw net.ipv6.conf.$hveth.accept_dad=0
+		ip link set $hveth up
+		ip addr add fe80::1/64 dev $hveth nodad
+		ip route add $ip4/32 dev $hveth
+		ip -6 route add $ip6/128 dev $hveth
+		ip neigh replace $ip4 lladdr $pmac dev $hveth nud permanent
+		ip -6 neigh replace $ip6 lladdr $pmac dev $hveth nud permanent
+	"
+	nsenter --net="/run/netns/$ns" sh -ec "
+		sysctl -qw net.ipv6.conf.eth0.accept_dad=0
+		ip link set lo up
+		ip link set eth0 up
+		ip addr add $ip4/32 dev eth0
+		ip -6 addr add $ip6/128 dev eth0 nodad
+		ip route add 169.254.1.1 dev eth0 scope link
+		ip route add default via 169.254.1.1 dev eth0
+		ip neigh replace 169.254.1.1 lladdr $hmac dev eth0 nud permanent
+		ip -6 route add default via fe80::1 dev eth0
+		ip -6 neigh replace fe80::1 lladdr $hmac dev eth0 nud permanent
+	"
+	sx_nctl "$n" endpoint add "$ip4" "$ip6" --dev "$hveth" --mac "$pmac" >/dev/null
+}
+
+# sx_cluster_routes: every node learns every other node's pod CIDRs.
+sx_cluster_routes() {
+	local a b
+	for a in "$@"; do
+		for b in "$@"; do
+			[[ $a == "$b" ]] && continue
+			sx_nctl "$a" node add "10.244.$b.0/24" "$(sx_node_ip "$b")"
+			sx_nctl "$a" node add "fd00:244:$b::/64" "$(sx_node_ip "$b")"
+		done
+	done
+}
+
+# sx_two_node_cluster: nodes 1 and 2, pods n1a (.2) and n1b (.3) on node 1,
+# n2a (.2) and n2b (.3) on node 2, each node knowing the other.
+sx_two_node_cluster() {
+	sx_setup
+	sx_underlay_create
+	sx_cluster_node 1
+	sx_cluster_node 2
+	sx_cluster_pod 1 n1a 2
+	sx_cluster_pod 1 n1b 3
+	sx_cluster_pod 2 n2a 2
+	sx_cluster_pod 2 n2b 3
+	sx_cluster_routes 1 2
 }

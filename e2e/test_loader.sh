@@ -106,6 +106,26 @@ check "an excluded port can be removed" test "$(sx_ctl exclude-port list)" = 543
 check "stats --json has every counter" \
 	test "$(sx_ctl stats --json | jq 'keys | length')" -ge 13
 
+# --- TC dataplane options: bad values are refused before anything changes ---
+expect_error "--vni 0 is refused" "--vni takes" sx_ctl load --underlay lo --vni 0
+expect_error "--vni above 24 bits is refused" "--vni takes" sx_ctl load --underlay lo --vni 16777216
+expect_error "--vxlan-port 0 is refused" "--vxlan-port takes" sx_ctl load --underlay lo --vxlan-port 0
+expect_error "--vni without --underlay is refused" "need --underlay" sx_ctl load --vni 5
+expect_error "--pod-cidr with host bits is refused" "--pod-cidr takes" sx_ctl load --pod-cidr 10.244.1.5/24
+expect_error "--pod-cidr with two IPv4 CIDRs is refused" "--pod-cidr takes" \
+	sx_ctl load --pod-cidr 10.244.1.0/24,10.244.2.0/24
+expect_error "a missing underlay interface is reported" "no such interface" \
+	"$SOCKVXCTL" load --pin-dir "$SX_PIN-tc" --cgroup "$SX_CG" --underlay sxnosuch0
+check "... and the failed load left no pins" test ! -e "$SX_PIN-tc"
+expect_error "--mac needs --dev" "--mac needs --dev" sx_ctl endpoint add 10.9.9.9 --mac 02:00:00:00:00:01
+expect_error "a bad --mac is refused" "--mac takes" sx_ctl endpoint add 10.9.9.9 --dev lo --mac 02:00:00
+expect_error "a missing --dev interface is reported" "no such interface" \
+	sx_ctl endpoint add 10.9.9.9 --dev sxnosuch0
+no_endpoint_9() { ! sx_ctl endpoint list | grep -q 10.9.9.9; }
+check "... and no endpoint was added" no_endpoint_9
+expect_error "node sync of a missing file is reported" "cannot open" sx_ctl node sync /nonexistent-sx.json
+expect_error "node add needs two arguments" "expected POD_CIDR NODE_IP" sx_ctl node add 10.244.2.0/24
+
 progs=$(sx_ctl status --json | jq -r '.sockops.program.id, .sk_msg.program.id')
 "$SOCKVXCTL" unload --pin-dir "$SX_PIN" >/dev/null
 check "unload removes the pin dir" no_pins

@@ -6,12 +6,15 @@
 #include <bpf/bpf.h>
 #include <cjson/cJSON.h>
 #include "control.h"
+#include "dataplane.h"
 #include "drain.h"
 #include "log.h"
+#include "netdev.h"
 #include "parse.h"
 #include "pins.h"
 #include "sockvx_abi.h"
 #include "sysenv.h"
+#include "tc.h"
 
 static int open_map(const char *pin_dir, const char *name)
 {
@@ -43,12 +46,12 @@ static int parse_endpoints(int argc, char **argv, struct sx_endpoint_key *keys)
 }
 
 /*
- * Adds every key with BPF_NOEXIST (an existing entry keeps what the dataplane
- * knows of it). On a failure, removes the keys this call added, so a list
- * is applied whole or not at all. names[i] names keys[i] in messages.
+ * Adds every key (update_flags: BPF_NOEXIST keeps an existing entry as it is,
+ * BPF_ANY replaces it). On a failure, removes the keys this call wrote, so a
+ * list is applied whole or not at all. names[i] names keys[i] in messages.
  */
 static int map_add_all(int fd, const void *keys, size_t key_size, const void *value, int n,
-		       char **names, const char *what)
+		       char **names, const char *what, __u64 update_flags)
 {
 	const char *k = keys;
 	char added[n > 0 ? n : 1];
@@ -56,7 +59,7 @@ static int map_add_all(int fd, const void *keys, size_t key_size, const void *va
 
 	memset(added, 0, sizeof(added));
 	for (i = 0; i < n; i++) {
-		if (!bpf_map_update_elem(fd, k + (size_t)i * key_size, value, BPF_NOEXIST)) {
+		if (!bpf_map_update_elem(fd, k + (size_t)i * key_size, value, update_flags)) {
 			added[i] = 1;
 			continue;
 		}
@@ -73,7 +76,42 @@ static int map_add_all(int fd, const void *keys, size_t key_size, const void *va
 	return 0;
 }
 
-int sx_endpoint_add(const char *pin_dir, int argc, char **argv)
+static void delete_all(int fd, const struct sx_endpoint_key *keys, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &keys[i]);
+}
+
+/*
+ * The TC half of an endpoint: its host veth (ifindex, MAC) and the pod's MAC.
+ * Runs in the namespace of the load, where the veth is.
+ */
+static int endpoint_wiring(const char *pin_dir, const char *dev, const char *mac,
+			   struct sx_endpoint *ep)
+{
+	struct sx_link link;
+	int r;
+
+	r = sx_dataplane_same_netns(pin_dir);
+	if (r)
+		return r;
+	r = sx_link_get(dev, 0, &link);
+	if (r) {
+		pr_warn("sockvxctl: endpoint: --dev %s: %s\n", dev,
+			r == -ENODEV ? "no such interface in this network namespace" : strerror(-r));
+		return r;
+	}
+	ep->ifindex = (__u32)link.ifindex;
+	memcpy(ep->host_mac, link.mac, sizeof(ep->host_mac));
+	/* Without --mac the source MAC is not checked (sockvx_abi.h). */
+	if (mac)
+		sx_parse_mac(mac, ep->pod_mac);
+	return 0;
+}
+
+int sx_endpoint_add(const char *pin_dir, int argc, char **argv, const char *dev, const char *mac)
 {
 	struct sx_endpoint_key keys[argc > 0 ? argc : 1];
 	struct sx_endpoint ep = { .flags = SX_EP_F_LOCAL };
@@ -85,14 +123,45 @@ int sx_endpoint_add(const char *pin_dir, int argc, char **argv)
 	fd = open_map(pin_dir, SX_MAP_ENDPOINTS);
 	if (fd < 0)
 		return fd;
-	r = map_add_all(fd, keys, sizeof(keys[0]), &ep, argc, argv, "endpoint");
+	if (dev && (r = endpoint_wiring(pin_dir, dev, mac, &ep)))
+		goto out;
+	/* Wiring replaces what an address had (a re-added pod); socket-only keeps it. */
+	r = map_add_all(fd, keys, sizeof(keys[0]), &ep, argc, argv, "endpoint",
+			dev ? BPF_ANY : BPF_NOEXIST);
+	/* Entries first: from_pod drops a source it does not know. */
+	if (!r && dev && (r = sx_dataplane_attach_pod(pin_dir, (int)ep.ifindex)))
+		delete_all(fd, keys, argc);
+out:
 	close(fd);
 	return r;
+}
+
+static const char *format_mac(const __u8 *m, char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
+/* Is any endpoint still wired to ifindex? */
+static int ifindex_in_use(int fd, __u32 ifindex)
+{
+	struct sx_endpoint_key key, next, *prev = NULL;
+	struct sx_endpoint ep;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &ep) && ep.ifindex == ifindex)
+			return 1;
+	}
+	return 0;
 }
 
 int sx_endpoint_del(const char *pin_dir, int argc, char **argv)
 {
 	struct sx_endpoint_key keys[argc > 0 ? argc : 1];
+	__u32 wired[argc > 0 ? argc : 1];
+	struct sx_endpoint ep;
 	int fd, i, r;
 
 	r = parse_endpoints(argc, argv, keys);
@@ -101,11 +170,21 @@ int sx_endpoint_del(const char *pin_dir, int argc, char **argv)
 	fd = open_map(pin_dir, SX_MAP_ENDPOINTS);
 	if (fd < 0)
 		return fd;
-	for (i = 0; i < argc; i++) /* deleting an absent endpoint is not an error */
+	for (i = 0; i < argc; i++) {
+		wired[i] = bpf_map_lookup_elem(fd, &keys[i], &ep) ? 0 : ep.ifindex;
+		/* Deleting an absent endpoint is not an error. */
 		if (bpf_map_delete_elem(fd, &keys[i]) && errno != ENOENT) {
 			r = -errno;
 			pr_warn("sockvxctl: endpoint del %s: %s\n", argv[i], strerror(-r));
 		}
+	}
+	/* A veth none of the remaining endpoints uses loses from_pod. */
+	for (i = 0; i < argc; i++) {
+		if (!wired[i] || ifindex_in_use(fd, wired[i]) ||
+		    sx_dataplane_same_netns(pin_dir))
+			continue;
+		sx_tc_detach((int)wired[i], BPF_TC_INGRESS);
+	}
 	close(fd);
 	return r;
 }
@@ -114,7 +193,7 @@ int sx_endpoint_list(const char *pin_dir, int json)
 {
 	struct sx_endpoint_key key, next, *prev = NULL;
 	cJSON *arr = json ? cJSON_CreateArray() : NULL;
-	char ip[64];
+	char ip[64], mac[18];
 	int fd;
 
 	fd = open_map(pin_dir, SX_MAP_ENDPOINTS);
@@ -135,8 +214,13 @@ int sx_endpoint_list(const char *pin_dir, int json)
 
 			cJSON_AddStringToObject(o, "ip", ip);
 			cJSON_AddNumberToObject(o, "ifindex", ep.ifindex);
+			cJSON_AddStringToObject(o, "podMAC", format_mac(ep.pod_mac, mac, sizeof(mac)));
+			cJSON_AddStringToObject(o, "hostMAC", format_mac(ep.host_mac, mac, sizeof(mac)));
 			cJSON_AddNumberToObject(o, "flags", ep.flags);
 			cJSON_AddItemToArray(arr, o);
+		} else if (ep.ifindex) {
+			printf("%-40s ifindex %u pod %s\n", ip, ep.ifindex,
+			       format_mac(ep.pod_mac, mac, sizeof(mac)));
 		} else {
 			printf("%s\n", ip);
 		}
@@ -216,7 +300,8 @@ int sx_exclude_port(const char *pin_dir, int add, int argc, char **argv)
 	if (fd < 0)
 		return fd;
 	if (add)
-		r = map_add_all(fd, ports, sizeof(ports[0]), &one, argc, argv, "exclude-port");
+		r = map_add_all(fd, ports, sizeof(ports[0]), &one, argc, argv, "exclude-port",
+				BPF_NOEXIST);
 	for (i = 0; !add && i < argc && !r; i++) {
 		if (bpf_map_delete_elem(fd, &ports[i]) && errno != ENOENT) {
 			r = -errno;

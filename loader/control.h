@@ -3,7 +3,12 @@
 #ifndef SOCKVX_CONTROL_H
 #define SOCKVX_CONTROL_H
 
-int sx_endpoint_add(const char *pin_dir, int argc, char **argv);
+/*
+ * Registers pod addresses. With dev (the pod's host-side veth), also wires
+ * them into the TC dataplane: from_pod on the veth, the veth's and (mac)
+ * the pod's MAC in the entries.
+ */
+int sx_endpoint_add(const char *pin_dir, int argc, char **argv, const char *dev, const char *mac);
 int sx_endpoint_del(const char *pin_dir, int argc, char **argv);
 int sx_endpoint_list(const char *pin_dir, int json);
 int sx_accel_set(const char *pin_dir, int on);

@@ -3,8 +3,10 @@
  * load: open -> load (maps pinned or reused by name) -> attach sk_msg to the
  * sockhash -> attach sockops and setsockopt to the cgroup through pinned
  * bpf_links (or update the existing links' programs in place) -> pin programs.
+ * Then the TC dataplane (dataplane.c): tc programs, VXLAN device, pod veths.
  * unload: stop redirects -> detach sockops -> drain the sockhash without
- * losing unread bytes -> detach sk_msg -> remove every pin.
+ * losing unread bytes -> detach sk_msg -> detach tc, delete the VXLAN device
+ * -> remove every pin.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,22 +26,6 @@
 #include "sockops.skel.h"
 #include "sockvx_abi.h"
 #include "sysenv.h"
-
-/*
- * Pins fd under name, replacing an older pin. Renaming a pin over another
- * fails with EPERM on bpffs, so the old pin goes first; callers hold an fd to
- * the new object, which keeps it alive (and, for a link, attached) meanwhile.
- */
-static int replace_pin(int fd, const char *pin_dir, const char *name)
-{
-	char path[PATH_MAX];
-
-	if (sx_pin_path(path, sizeof(path), pin_dir, name))
-		return -ENAMETOOLONG;
-	if (unlink(path) && errno != ENOENT)
-		return -errno;
-	return bpf_obj_pin(fd, path) ? -errno : 0;
-}
 
 static __u64 cgroup_id_of(const char *path)
 {
@@ -90,7 +76,7 @@ static int attach_cgroup(int prog_fd, enum bpf_attach_type type, const char *pin
 		pr_warn("sockvxctl: cannot attach %s to %s: %s\n", pin, cgroup, strerror(-r));
 		return r;
 	}
-	r = replace_pin(link_fd, pin_dir, pin);
+	r = sx_pin_replace(link_fd, pin_dir, pin);
 	close(link_fd); /* the pin holds the link; closing the fd keeps it attached */
 	if (r)
 		pr_warn("sockvxctl: cannot pin %s: %s\n", pin, strerror(-r));
@@ -156,7 +142,7 @@ static void relink(const char *pin_dir, const char *link_pin, const char *prog_p
 		bpf_link_update(link_fd, prog_fd, NULL);
 		close(link_fd);
 	}
-	replace_pin(prog_fd, pin_dir, prog_pin);
+	sx_pin_replace(prog_fd, pin_dir, prog_pin);
 }
 
 /* Puts the earlier load's programs back where this load replaced them. */
@@ -164,7 +150,7 @@ static void previous_restore(const struct sx_previous *p, const char *pin_dir, i
 {
 	if (p->msg_fd >= 0 && map_fd >= 0) {
 		bpf_prog_attach(p->msg_fd, map_fd, BPF_SK_MSG_VERDICT, 0);
-		replace_pin(p->msg_fd, pin_dir, SX_PIN_PROG_SK_MSG);
+		sx_pin_replace(p->msg_fd, pin_dir, SX_PIN_PROG_SK_MSG);
 	}
 	relink(pin_dir, SX_PIN_LINK_SOCKOPS, SX_PIN_PROG_SOCKOPS, p->sockops_fd);
 	relink(pin_dir, SX_PIN_LINK_SETSOCKOPT, SX_PIN_PROG_SETSOCKOPT, p->setsockopt_fd);
@@ -243,16 +229,20 @@ int sx_load(const struct sx_load_opts *o)
 				  SX_PIN_LINK_SOCKOPS, o->pin_dir, cgroup);
 	if (r)
 		goto fail;
-	r = replace_pin(bpf_program__fd(skel->progs.sx_sockops), o->pin_dir, SX_PIN_PROG_SOCKOPS);
+	r = sx_pin_replace(bpf_program__fd(skel->progs.sx_sockops), o->pin_dir, SX_PIN_PROG_SOCKOPS);
 	if (!r)
-		r = replace_pin(bpf_program__fd(skel->progs.sx_setsockopt), o->pin_dir,
+		r = sx_pin_replace(bpf_program__fd(skel->progs.sx_setsockopt), o->pin_dir,
 				SX_PIN_PROG_SETSOCKOPT);
 	if (!r)
-		r = replace_pin(msg_fd, o->pin_dir, SX_PIN_PROG_SK_MSG);
+		r = sx_pin_replace(msg_fd, o->pin_dir, SX_PIN_PROG_SK_MSG);
 	if (r) {
 		pr_warn("sockvxctl: cannot pin programs: %s\n", strerror(-r));
 		goto fail;
 	}
+	/* The TC dataplane: its programs, the VXLAN device, pod veths (dataplane.c). */
+	r = sx_dataplane_load(o->pin_dir, &o->overlay);
+	if (r)
+		goto fail;
 	/* A load after an interrupted unload resumes acceleration. */
 	r = sx_config_set(bpf_map__fd(skel->maps.sx_config_v1), SX_CONFIG_DRAINING, 0);
 	if (r) {
@@ -275,8 +265,10 @@ fail:
 	}
 	sockops_bpf__destroy(skel);
 	previous_close(&prev);
-	if (fresh)
+	if (fresh) {
+		sx_dataplane_unload(o->pin_dir, true);
 		remove_all_pins(o->pin_dir);
+	}
 	return r;
 }
 
@@ -294,6 +286,9 @@ int sx_unload(const struct sx_unload_opts *o)
 		printf("sockvx is not loaded in %s: nothing to unload\n", o->pin_dir);
 		return 0;
 	}
+	/* Interfaces are per namespace: refuse before changing anything (dataplane.h). */
+	if (!o->force && (r = sx_dataplane_same_netns(o->pin_dir)))
+		return r;
 	if (sx_pin_exists(o->pin_dir, SX_MAP_SOCKHASH)) {
 		drain = sx_drain_open(o->pin_dir, o->force, &r);
 		if (!drain) {
@@ -345,7 +340,9 @@ int sx_unload(const struct sx_unload_opts *o)
 		if (sockhash_fd >= 0)
 			close(sockhash_fd);
 	}
-	/* 5. Remove every pin; the kernel frees each object with its last reference. */
+	/* 5. The TC dataplane: pod veths, then the VXLAN device with its routes. */
+	sx_dataplane_unload(o->pin_dir, o->force);
+	/* 6. Remove every pin; the kernel frees each object with its last reference. */
 	remove_all_pins(o->pin_dir);
 	printf("sockvx unloaded from %s\n", o->pin_dir);
 	r = 0;

@@ -3,9 +3,12 @@
 #ifndef SOCKVX_LIFECYCLE_H
 #define SOCKVX_LIFECYCLE_H
 
+#include "dataplane.h"
+
 struct sx_load_opts {
 	const char *pin_dir;
 	const char *cgroup; /* NULL: the cgroup v2 root from mountinfo */
+	struct sx_overlay_opts overlay;
 };
 
 struct sx_unload_opts {

@@ -11,8 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 #include "control.h"
+#include "dataplane.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "nodes.h"
 #include "pins.h"
 #include "parse.h"
 #include "report.h"
@@ -24,10 +26,17 @@
 static const char usage_text[] =
 	"usage: sockvxctl [-v] COMMAND [ARGS] [--pin-dir DIR]\n"
 	"\n"
-	"  load [--cgroup PATH]            load, pin and attach (idempotent; upgrades in place)\n"
+	"  load [--cgroup PATH] [--underlay IFACE [--vni N] [--vxlan-port P]]\n"
+	"       [--pod-cidr CIDR[,CIDR6]]  load, pin and attach (idempotent; upgrades in place)\n"
 	"  unload [--timeout SEC] [--force] remove everything load created\n"
-	"  endpoint add|del IP...          register or remove pod addresses\n"
+	"  endpoint add IP... [--dev HOST_VETH [--mac POD_MAC]]\n"
+	"                                  register pod addresses (--dev: wire the TC dataplane)\n"
+	"  endpoint del IP...              remove pod addresses\n"
 	"  endpoint list [--json]          list pod addresses\n"
+	"  node add POD_CIDR NODE_IP       route a remote node's pod CIDR through VXLAN\n"
+	"  node del POD_CIDR...            remove remote pod CIDRs\n"
+	"  node list [--json]              list the node table\n"
+	"  node sync FILE|- [--node-name N] apply a NodeList (kubectl get nodes -o json)\n"
 	"  accel on|off                    switch socket acceleration for new traffic\n"
 	"  exclude-port add|del PORT...    never accelerate connections on these ports\n"
 	"  exclude-port list [--json]\n"
@@ -41,6 +50,8 @@ static const char usage_text[] =
 struct cli {
 	const char *pin_dir;
 	const char *cgroup;
+	const char *dev, *mac, *node_name;
+	struct sx_overlay_opts overlay;
 	int json;
 	int force;
 	int timeout_ms;
@@ -56,7 +67,21 @@ static int usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-enum { OPT_PIN_DIR = 256, OPT_CGROUP, OPT_JSON, OPT_FORCE, OPT_TIMEOUT, OPT_VERSION };
+enum {
+	OPT_PIN_DIR = 256,
+	OPT_CGROUP,
+	OPT_JSON,
+	OPT_FORCE,
+	OPT_TIMEOUT,
+	OPT_VERSION,
+	OPT_UNDERLAY,
+	OPT_VNI,
+	OPT_VXLAN_PORT,
+	OPT_POD_CIDR,
+	OPT_DEV,
+	OPT_MAC,
+	OPT_NODE_NAME,
+};
 
 static const struct option long_opts[] = {
 	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
@@ -64,6 +89,13 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "underlay", required_argument, NULL, OPT_UNDERLAY },
+	{ "vni", required_argument, NULL, OPT_VNI },
+	{ "vxlan-port", required_argument, NULL, OPT_VXLAN_PORT },
+	{ "pod-cidr", required_argument, NULL, OPT_POD_CIDR },
+	{ "dev", required_argument, NULL, OPT_DEV },
+	{ "mac", required_argument, NULL, OPT_MAC },
+	{ "node-name", required_argument, NULL, OPT_NODE_NAME },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -78,13 +110,23 @@ static int opt_allowed(const char *cmd, int opt)
 	case 'v':
 		return 1;
 	case OPT_CGROUP:
+	case OPT_UNDERLAY:
+	case OPT_VNI:
+	case OPT_VXLAN_PORT:
+	case OPT_POD_CIDR:
 		return !strcmp(cmd, "load");
+	case OPT_DEV:
+	case OPT_MAC:
+		return !strcmp(cmd, "endpoint");
+	case OPT_NODE_NAME:
+		return !strcmp(cmd, "node");
 	case OPT_FORCE:
 	case OPT_TIMEOUT:
 		return !strcmp(cmd, "unload");
 	case OPT_JSON:
 		return !strcmp(cmd, "status") || !strcmp(cmd, "stats") ||
-		       !strcmp(cmd, "endpoint") || !strcmp(cmd, "exclude-port");
+		       !strcmp(cmd, "endpoint") || !strcmp(cmd, "exclude-port") ||
+		       !strcmp(cmd, "node");
 	}
 	return 0;
 }
@@ -116,6 +158,40 @@ static int parse_cli(int argc, char **argv, const char *cmd, struct cli *c)
 			break;
 		case OPT_CGROUP:
 			c->cgroup = optarg;
+			break;
+		case OPT_UNDERLAY:
+			c->overlay.underlay = optarg;
+			break;
+		case OPT_VNI:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			/* 24 bits on the wire. */
+			if (errno || *end || optarg[0] < '0' || optarg[0] > '9' || v < 1 || v > 0xffffff)
+				return usage_error("--vni takes 1-16777215, not '%s'", optarg);
+			c->overlay.vni = (__u32)v;
+			c->overlay.vni_set = true;
+			break;
+		case OPT_VXLAN_PORT:
+			if (sx_parse_port(optarg, &c->overlay.port))
+				return usage_error("--vxlan-port takes 1-65535, not '%s'", optarg);
+			c->overlay.port_set = true;
+			break;
+		case OPT_POD_CIDR:
+			if (sx_parse_pod_cidrs(optarg, &c->overlay.router4, &c->overlay.router6))
+				return usage_error("--pod-cidr takes CIDR[,CIDR6] with at most one of each family, "
+						   "host bits zero, room for the node's address (e.g. 10.244.1.0/24,fd00:244:1::/64), not '%s'",
+						   optarg);
+			break;
+		case OPT_DEV:
+			c->dev = optarg;
+			break;
+		case OPT_MAC:
+			if (sx_parse_mac(optarg, (__u8[6]){ 0 }))
+				return usage_error("--mac takes aa:bb:cc:dd:ee:ff, not '%s'", optarg);
+			c->mac = optarg;
+			break;
+		case OPT_NODE_NAME:
+			c->node_name = optarg;
 			break;
 		case OPT_JSON:
 			c->json = 1;
@@ -160,8 +236,12 @@ static int run(const char *cmd, struct cli *c)
 		if (c->argc)
 			return usage_error("unexpected argument '%s'", c->argv[0]);
 		if (!strcmp(cmd, "load")) {
-			struct sx_load_opts o = { .pin_dir = c->pin_dir, .cgroup = c->cgroup };
+			struct sx_load_opts o = { .pin_dir = c->pin_dir,
+						  .cgroup = c->cgroup,
+						  .overlay = c->overlay };
 
+			if ((c->overlay.vni_set || c->overlay.port_set) && !c->overlay.underlay)
+				return usage_error("--vni and --vxlan-port need --underlay%s", "");
 			return sx_load(&o);
 		}
 		if (!strcmp(cmd, "unload")) {
@@ -177,14 +257,36 @@ static int run(const char *cmd, struct cli *c)
 	if (!strcmp(cmd, "endpoint")) {
 		if ((r = sub_command(c, cmd, &sub)))
 			return r;
+		if (c->mac && !c->dev)
+			return usage_error("endpoint: --mac needs --dev%s", "");
+		if (c->dev && strcmp(sub, "add"))
+			return usage_error("endpoint %s: --dev and --mac apply to add only", sub);
 		if (!strcmp(sub, "add"))
-			return sx_endpoint_add(c->pin_dir, c->argc, c->argv);
+			return sx_endpoint_add(c->pin_dir, c->argc, c->argv, c->dev, c->mac);
 		if (!strcmp(sub, "del"))
 			return sx_endpoint_del(c->pin_dir, c->argc, c->argv);
 		if (!strcmp(sub, "list"))
 			return c->argc ? usage_error("unexpected argument '%s'", c->argv[0]) :
 					 sx_endpoint_list(c->pin_dir, c->json);
 		return usage_error("endpoint: unknown subcommand '%s' (add, del, list)", sub);
+	}
+	if (!strcmp(cmd, "node")) {
+		if ((r = sub_command(c, cmd, &sub)))
+			return r;
+		if (c->node_name && strcmp(sub, "sync"))
+			return usage_error("node %s: --node-name applies to sync only", sub);
+		if (!strcmp(sub, "add"))
+			return c->argc != 2 ? usage_error("node add: expected POD_CIDR NODE_IP%s", "") :
+					      sx_node_add(c->pin_dir, c->argv[0], c->argv[1]);
+		if (!strcmp(sub, "del"))
+			return sx_node_del(c->pin_dir, c->argc, c->argv);
+		if (!strcmp(sub, "list"))
+			return c->argc ? usage_error("unexpected argument '%s'", c->argv[0]) :
+					 sx_node_list(c->pin_dir, c->json);
+		if (!strcmp(sub, "sync"))
+			return c->argc != 1 ? usage_error("node sync: expected FILE or -%s", "") :
+					      sx_node_sync(c->pin_dir, c->argv[0], c->node_name);
+		return usage_error("node: unknown subcommand '%s' (add, del, list, sync)", sub);
 	}
 	if (!strcmp(cmd, "accel")) {
 		if (c->argc != 1 || sx_parse_onoff(c->argv[0], &on))

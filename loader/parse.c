@@ -99,3 +99,99 @@ int sx_parse_mac(const char *text, __u8 mac[6])
 	}
 	return 0;
 }
+
+/* The mask of one 32-bit word (host order) that holds the given number of prefix bits. */
+static __u32 word_mask(__u32 bits)
+{
+	return bits >= 32 ? 0xffffffffu : bits ? ~(0xffffffffu >> bits) : 0;
+}
+
+/* The prefix bits of word i of a key of prefixlen bits (0..32). */
+static __u32 word_bits(__u32 prefixlen, __u32 i)
+{
+	return prefixlen > i * 32 ? prefixlen - i * 32 : 0;
+}
+
+/*
+ * Does an IPv6 key share its first min(prefixlen, 96) bits with ::ffff:0:0?
+ * Then it lies inside the IPv4-mapped range (prefixlen >= 96) or contains it
+ * (shorter): either way it would catch the trie's IPv4 lookups.
+ */
+static int cidr_overlaps_v4mapped(const struct sx_cidr_key *key)
+{
+	__u32 bits = key->prefixlen < 96 ? key->prefixlen : 96, i, mask, mapped;
+
+	for (i = 0; i < 3; i++) {
+		mask = word_mask(word_bits(bits, i));
+		mapped = i == 2 ? 0xffff : 0; /* ::ffff:0:0, host order */
+		if ((ntohl(key->ip.addr[i]) & mask) != (mapped & mask))
+			return 0;
+	}
+	return 1;
+}
+
+int sx_parse_cidr(const char *text, struct sx_cidr_key *key)
+{
+	struct sx_cidr_key k;
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash, *p;
+	struct in6_addr a6;
+	struct in_addr a4;
+	__u32 len = 0, i;
+
+	if (!text)
+		return -EINVAL;
+	memset(&k, 0, sizeof(k));
+	slash = strchr(text, '/');
+	if (!slash || slash == text || (size_t)(slash - text) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, text, (size_t)(slash - text));
+	addr[slash - text] = '\0';
+	/* Decimal digits only: strtoul would take a sign, spaces or 0x. No leading zero. */
+	p = slash + 1;
+	if (!*p || strlen(p) > 3 || (p[0] == '0' && p[1]))
+		return -EINVAL;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		len = len * 10 + (__u32)(*p - '0');
+	}
+	/* inet_pton refuses spaces, shorthand IPv4 and zone indexes. */
+	if (inet_pton(AF_INET, addr, &a4) == 1) {
+		if (len > 32)
+			return -EINVAL;
+		k.prefixlen = 96 + len;
+		k.ip.addr[2] = htonl(0xffff);
+		k.ip.addr[3] = a4.s_addr;
+	} else if (inet_pton(AF_INET6, addr, &a6) == 1) {
+		if (len > 128)
+			return -EINVAL;
+		k.prefixlen = len;
+		memcpy(k.ip.addr, &a6, sizeof(a6));
+		if (cidr_overlaps_v4mapped(&k))
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	for (i = 0; i < 4; i++) {
+		if (ntohl(k.ip.addr[i]) & ~word_mask(word_bits(k.prefixlen, i)))
+			return -EINVAL; /* host bits set */
+	}
+	*key = k;
+	return 0;
+}
+
+const char *sx_format_cidr(const struct sx_cidr_key *key, char *buf, size_t len)
+{
+	int v4 = key->prefixlen >= 96 && key->prefixlen <= 128 && !key->ip.addr[0] &&
+		 !key->ip.addr[1] && key->ip.addr[2] == htonl(0xffff);
+	char addr[INET6_ADDRSTRLEN];
+	int w = -1;
+
+	if (v4 ? inet_ntop(AF_INET, &key->ip.addr[3], addr, sizeof(addr))
+	       : inet_ntop(AF_INET6, key->ip.addr, addr, sizeof(addr)))
+		w = snprintf(buf, len, "%s/%u", addr, key->prefixlen - (v4 ? 96 : 0));
+	if (w < 0 || (size_t)w >= len)
+		snprintf(buf, len, "?");
+	return buf;
+}

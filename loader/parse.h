@@ -16,5 +16,15 @@ int sx_parse_port(const char *text, __u16 *port);
 int sx_parse_onoff(const char *text, int *on);
 /* Parses a MAC address aa:bb:cc:dd:ee:ff. 0 or -EINVAL. */
 int sx_parse_mac(const char *text, __u8 mac[6]);
+/*
+ * Parses "10.244.1.0/24" or "fd00:244:1::/64" into the tunnel trie's key. The
+ * prefix length is required; host bits must be zero (a typo such as
+ * 10.244.1.5/24 is refused rather than silently widened). IPv6 text that
+ * reaches into the IPv4-mapped range (::ffff:0:0/96, where the trie keeps
+ * IPv4 CIDRs) is refused: write IPv4 CIDRs as IPv4. 0 or -EINVAL.
+ */
+int sx_parse_cidr(const char *text, struct sx_cidr_key *key);
+/* Formats a key as "10.244.1.0/24" or "fd00:244:1::/64" ("?" if buf is too small). Returns buf. */
+const char *sx_format_cidr(const struct sx_cidr_key *key, char *buf, size_t len);
 
 #endif

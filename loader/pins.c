@@ -14,7 +14,8 @@
 const char *const sx_map_names[] = {
 	SX_MAP_ENDPOINTS, SX_MAP_SOCKHASH,   SX_MAP_DIRSTATE,
 	SX_MAP_CONFIG,    SX_MAP_EXCL_PORTS, SX_MAP_STATS,
-	SX_MAP_ACTIVE,
+	SX_MAP_ACTIVE,    SX_MAP_TUNNEL,     SX_MAP_NODES,
+	SX_MAP_NETCONF,
 };
 const size_t sx_map_count = sizeof(sx_map_names) / sizeof(sx_map_names[0]);
 
@@ -77,4 +78,16 @@ int sx_pins_lock(const char *pin_dir)
 		return r;
 	}
 	return fd;
+}
+
+int sx_pin_replace(int fd, const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (sx_pin_path(path, sizeof(path), pin_dir, name))
+		return -ENAMETOOLONG;
+	/* Renaming a pin over another fails with EPERM on bpffs: unlink first. */
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	return bpf_obj_pin(fd, path) ? -errno : 0;
 }

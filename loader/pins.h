@@ -11,6 +11,10 @@
 #define SX_PIN_PROG_SETSOCKOPT "prog_setsockopt_v1"
 #define SX_PIN_LINK_SOCKOPS "link_sockops_v1"
 #define SX_PIN_LINK_SETSOCKOPT "link_setsockopt_v1"
+/* The TC dataplane's programs; tc filters reference them, they are pinned for reattaching. */
+#define SX_PIN_PROG_FROM_POD "prog_from_pod_v1"
+#define SX_PIN_PROG_FROM_OVERLAY "prog_from_overlay_v1"
+#define SX_PIN_PROG_TO_OVERLAY "prog_to_overlay_v1"
 
 /* Every map name, for unload and status. */
 extern const char *const sx_map_names[];
@@ -23,6 +27,12 @@ int sx_pin_path(char *buf, size_t len, const char *pin_dir, const char *name);
  * "sockvx is not loaded" style messages for a missing pin.
  */
 int sx_pin_open(const char *pin_dir, const char *name, int quiet);
+/*
+ * Pins fd under name, replacing an older pin. The caller holds an fd to the
+ * new object, which keeps it alive (and, for a link, attached) meanwhile.
+ * 0 or -errno.
+ */
+int sx_pin_replace(int fd, const char *pin_dir, const char *name);
 /* 1 if the pin exists, 0 if not. */
 int sx_pin_exists(const char *pin_dir, const char *name);
 /*

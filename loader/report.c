@@ -8,11 +8,15 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include "dataplane.h"
 #include "log.h"
+#include "netdev.h"
 #include "pins.h"
 #include "report.h"
 #include "sysenv.h"
+#include "tc.h"
 
 static const char *const counter_names[SX_CNT_MAX] = SX_COUNTER_NAMES;
 
@@ -178,6 +182,43 @@ static cJSON *features_report(void)
 	return o;
 }
 
+/* The TC dataplane: its programs, and the VXLAN device when there is one. */
+static cJSON *overlay_report(const char *pin_dir)
+{
+	cJSON *o = cJSON_CreateObject();
+	char text[INET6_ADDRSTRLEN];
+	struct sx_netconf nc;
+	struct sx_link vx;
+
+	cJSON_AddItemToObject(o, "from_pod", prog_report(pin_dir, SX_PIN_PROG_FROM_POD));
+	if (sx_netconf_read(pin_dir, &nc) || !nc.vxlan_ifindex) {
+		cJSON_AddNullToObject(o, "device");
+		return o;
+	}
+	cJSON_AddStringToObject(o, "device", SX_VXLAN_DEV);
+	cJSON_AddNumberToObject(o, "ifindex", nc.vxlan_ifindex);
+	cJSON_AddNumberToObject(o, "vni", nc.vni);
+	cJSON_AddNumberToObject(o, "port", nc.vxlan_port);
+	cJSON_AddStringToObject(o, "underlay_ip", inet_ntop(AF_INET, &nc.underlay_ip4, text, sizeof(text)));
+	if (nc.router_ip4)
+		cJSON_AddStringToObject(o, "node_ip", inet_ntop(AF_INET, &nc.router_ip4, text, sizeof(text)));
+	if (nc.router_ip6.addr[0] | nc.router_ip6.addr[1] | nc.router_ip6.addr[2] | nc.router_ip6.addr[3])
+		cJSON_AddStringToObject(o, "node_ip6", inet_ntop(AF_INET6, &nc.router_ip6, text, sizeof(text)));
+	cJSON_AddNumberToObject(o, "netns", (double)nc.netns_ino);
+	/* Interfaces can be checked only from the namespace they live in. */
+	if (sx_dataplane_same_netns_quiet(pin_dir)) {
+		cJSON_AddNullToObject(o, "present");
+		return o;
+	}
+	cJSON_AddBoolToObject(o, "present", !sx_link_get(NULL, (int)nc.vxlan_ifindex, &vx) &&
+						    !strcmp(vx.name, SX_VXLAN_DEV));
+	cJSON_AddBoolToObject(o, "from_overlay_attached",
+			      sx_tc_prog_id((int)nc.vxlan_ifindex, BPF_TC_INGRESS) != 0);
+	cJSON_AddBoolToObject(o, "to_overlay_attached",
+			      sx_tc_prog_id((int)nc.vxlan_ifindex, BPF_TC_EGRESS) != 0);
+	return o;
+}
+
 static cJSON *status_build(const char *pin_dir)
 {
 	cJSON *root = cJSON_CreateObject(), *maps, *att;
@@ -218,6 +259,8 @@ static cJSON *status_build(const char *pin_dir)
 	} else {
 		cJSON_AddBoolToObject(att, "attached", 0);
 	}
+
+	cJSON_AddItemToObject(root, "overlay", overlay_report(pin_dir));
 
 	/* Loaded: the maps are pinned and sockops is attached to a live cgroup. */
 	cJSON_AddBoolToObject(root, "loaded",
@@ -277,6 +320,22 @@ int sx_status(const char *pin_dir, int json)
 	m = cJSON_GetObjectItem(st, "sk_msg");
 	printf("sk_msg        %s\n", cJSON_IsTrue(cJSON_GetObjectItem(m, "attached")) ?
 					 "attached to " SX_MAP_SOCKHASH : "not attached");
+	m = cJSON_GetObjectItem(st, "overlay");
+	if (cJSON_IsString(cJSON_GetObjectItem(m, "device")))
+		printf("overlay       %s (VNI %.0f, UDP port %.0f, underlay %s, node address %s; tc %s)\n",
+		       cJSON_GetStringValue(cJSON_GetObjectItem(m, "device")),
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(m, "vni")),
+		       cJSON_GetNumberValue(cJSON_GetObjectItem(m, "port")),
+		       cJSON_GetStringValue(cJSON_GetObjectItem(m, "underlay_ip")),
+		       cJSON_IsString(cJSON_GetObjectItem(m, "node_ip")) ?
+			       cJSON_GetStringValue(cJSON_GetObjectItem(m, "node_ip")) : "none",
+		       cJSON_IsNull(cJSON_GetObjectItem(m, "present")) ? "in another network namespace" :
+		       !cJSON_IsTrue(cJSON_GetObjectItem(m, "present")) ? "DEVICE MISSING" :
+		       cJSON_IsTrue(cJSON_GetObjectItem(m, "from_overlay_attached")) &&
+				       cJSON_IsTrue(cJSON_GetObjectItem(m, "to_overlay_attached")) ?
+			       "attached" : "NOT ATTACHED");
+	else
+		printf("overlay       none (load with --underlay to reach other nodes)\n");
 	cJSON_ArrayForEach(m, cJSON_GetObjectItem(st, "maps"))
 	{
 		cJSON *e = cJSON_GetObjectItem(m, "entries"), *c = cJSON_GetObjectItem(m, "capacity");

@@ -19,11 +19,14 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(
 	make gcc clang llvm pkg-config           # toolchain (clang builds the BPF objects)
 	libbpf-dev libelf-dev zlib1g-dev         # libbpf and what it links against
-	libcjson-dev libmnl-dev libssl-dev       # JSON, netlink, sha256 for the torture test
+	libcjson-dev libssl-dev                  # JSON, sha256 for the torture test
+	libnl-3-dev libnl-route-3-dev            # rtnetlink: VXLAN device, addresses, routes
 	bpftool                                  # vmlinux.h and skeleton generation
 	iproute2 procps util-linux kmod jq       # ip/tc/nstat, sysctl, nsenter, JSON checks
+	iputils-ping                             # ICMP reachability in the e2e tests
 	libcmocka-dev                            # unit test framework
 	netperf sockperf iperf3                  # benchmarks and the demo
+	containernetworking-plugins              # CNI bridge/host-local: the bench's Flannel-style path
 	clang-tidy cppcheck clang-format shellcheck # make check / make format
 )
 

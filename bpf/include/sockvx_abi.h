@@ -23,6 +23,9 @@
 #define SX_MAP_EXCL_PORTS "sx_exclport_v1"
 #define SX_MAP_STATS      "sx_stats_v1"
 #define SX_MAP_ACTIVE     "sx_active_v1"
+#define SX_MAP_TUNNEL     "sx_tunnel_v1"
+#define SX_MAP_NODES      "sx_nodes_v1"
+#define SX_MAP_NETCONF    "sx_netconf_v1"
 
 /*
  * An IP address of either family. IPv4 lives in addr[0] with the other
@@ -43,11 +46,51 @@ struct sx_endpoint_key {
 /* An endpoint is a pod interface attached to this node. */
 #define SX_EP_F_LOCAL (1U << 0) /* a pod of this node (always set for now) */
 
+/*
+ * ifindex 0: the pod is known to socket acceleration only (chained mode, or
+ * wired by another plugin); the TC dataplane leaves its packets to the host.
+ * An all-zero pod_mac means "any": the source MAC is not checked and
+ * delivered frames keep their destination MAC.
+ */
 struct sx_endpoint {
-	__u32 ifindex;     /* host-side veth; 0 until the TC dataplane wires it */
+	__u32 ifindex;     /* host-side veth with from_pod attached; 0 if none */
 	__u8 pod_mac[6];   /* the pod interface's MAC */
 	__u8 host_mac[6];  /* the host-side veth's MAC */
 	__u32 flags;       /* SX_EP_F_* */
+};
+
+/*
+ * Key of sx_tunnel_v1, an LPM trie of remote pod CIDRs. Both families share
+ * the trie: an IPv4 CIDR is stored IPv4-mapped (::ffff:a.b.c.d/(96 + len)),
+ * so a lookup needs no family switch. Address in network byte order.
+ */
+struct sx_cidr_key {
+	__u32 prefixlen;
+	struct sx_ip ip;
+};
+
+/* Value of sx_tunnel_v1: the node that owns the CIDR. */
+struct sx_tunnel {
+	__u32 node_ip4; /* the node's underlay IPv4 address, network byte order */
+	__u32 flags;    /* reserved, 0 */
+};
+
+/*
+ * sx_nodes_v1: underlay IPv4 address (network byte order) -> number of pod
+ * CIDRs it owns in sx_tunnel_v1. VXLAN from any other address is dropped.
+ */
+
+/* sx_netconf_v1 has one element: how this node is wired. Written by load. */
+struct sx_netconf {
+	__u32 vxlan_ifindex;  /* the collect-metadata VXLAN device; 0: no overlay */
+	__u32 vni;            /* the VXLAN network identifier of the cluster */
+	__u32 router_ip4;     /* the node's own address in its pod CIDR (net order), or 0 */
+	__u32 underlay_ip4;   /* the node's underlay address (net order) */
+	struct sx_ip router_ip6; /* the node's own IPv6 pod-network address, or zero */
+	__u64 netns_ino;      /* the network namespace load ran in: ifindexes are its own */
+	__u16 vxlan_port;     /* UDP port, host byte order */
+	__u16 pad;
+	__u32 flags;          /* reserved, 0 */
 };
 
 /*
@@ -116,6 +159,24 @@ enum sx_counter {
 	SX_CNT_HANDSHAKE_WAIT,      /* first messages that waited for the peer's handshake */
 	SX_CNT_SOCK_EJECTED,        /* sockets returned to plain TCP at their half-close */
 	SX_CNT_EJECT_DEFERRED,      /* ... that stayed: their peer had redirected to them */
+	/* TC dataplane: what happened to each packet. */
+	SX_CNT_TC_LOCAL,            /* from a pod, redirected into a pod of this node */
+	SX_CNT_TC_ENCAP,            /* from a pod, sent to a remote node through VXLAN */
+	SX_CNT_TC_DECAP,            /* from VXLAN, delivered into a pod of this node */
+	SX_CNT_TC_TO_HOST,          /* handed to the node's own stack */
+	SX_CNT_TC_HOST_ENCAP,       /* from the node itself, sent through VXLAN */
+	SX_CNT_TC_ARP_REPLIED,      /* ARP requests of pods answered with their veth's MAC */
+	/* TC dataplane drops, one counter per reason. */
+	SX_CNT_DROP_SPOOF_IP,       /* from a pod: source address is not that pod's */
+	SX_CNT_DROP_SPOOF_MAC,      /* from a pod: source MAC is not that pod's */
+	SX_CNT_DROP_MALFORMED,      /* truncated or invalid headers */
+	SX_CNT_DROP_PROTO,          /* from a pod: neither IPv4, IPv6 nor ARP */
+	SX_CNT_DROP_VNI,            /* from VXLAN: not the cluster's VNI */
+	SX_CNT_DROP_UNKNOWN_NODE,   /* from VXLAN: outer source is not a known node */
+	SX_CNT_DROP_NODE_SPOOF,     /* from VXLAN: inner source outside the sender's pod CIDRs */
+	SX_CNT_DROP_NO_ENDPOINT,    /* from VXLAN: destination is not on this node */
+	SX_CNT_DROP_NO_ROUTE,       /* from the node into VXLAN: no node owns the destination */
+	SX_CNT_DROP_TUNNEL_ERR,     /* the tunnel metadata could not be set or read */
 	SX_CNT_MAX,
 };
 
@@ -129,6 +190,13 @@ enum sx_counter {
 		"messages_tcp", "bytes_tcp", "redirect_errors",               \
 		"directions_bound_to_tcp", "directions_tcp_for_api",          \
 		"handshake_waits", "sockets_ejected", "ejects_skipped",      \
+		"tc_local_delivered", "tc_encapsulated", "tc_decapsulated",   \
+		"tc_to_host", "tc_host_encapsulated", "tc_arp_replied",       \
+		"drop_spoofed_ip", "drop_spoofed_mac", "drop_malformed",      \
+		"drop_unsupported_protocol", "drop_unknown_vni",              \
+		"drop_unknown_node", "drop_node_spoofed_source",              \
+		"drop_unknown_destination", "drop_no_tunnel_route",           \
+		"drop_tunnel_error",                                          \
 	}
 
 /* Map sizes. Named defaults so capacity is a visible, documented choice. */
@@ -142,5 +210,13 @@ enum sx_counter {
 /* Active sockets whose passive peer has not been established yet. Entries are
  * consumed within one round trip; LRU eviction bounds the ones that never are. */
 #define SX_MAX_ACTIVE     8192
+/* Remote pod CIDRs: a few per node (IPv4 and IPv6); room for 5000-node clusters. */
+#define SX_MAX_TUNNELS    16384
+#define SX_MAX_NODES      8192
+
+/* VXLAN defaults: the IANA port; VNI 1 as Flannel uses. IPv4 underlay overhead. */
+#define SX_DEFAULT_VXLAN_PORT 4789
+#define SX_DEFAULT_VNI        1
+#define SX_VXLAN_OVERHEAD     50
 
 #endif /* SOCKVX_ABI_H */

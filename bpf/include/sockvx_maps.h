@@ -69,6 +69,35 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sx_exclport_v1 SEC(".maps");
 
+/* Remote pod CIDRs -> owning node (LPM; written by sockvxctl node ...). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SX_MAX_TUNNELS);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* required for LPM tries */
+	__type(key, struct sx_cidr_key);
+	__type(value, struct sx_tunnel);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sx_tunnel_v1 SEC(".maps");
+
+/* Known nodes: underlay IPv4 -> number of CIDRs they own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SX_MAX_NODES);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sx_nodes_v1 SEC(".maps");
+
+/* This node's wiring (VXLAN device, VNI, own addresses); one element. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sx_netconf);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sx_netconf_v1 SEC(".maps");
+
+/* Counters (enum sx_counter), per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SX_STATS_SLOTS);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Unit tests for loader/parse.h: how operator input (addresses, ports,
- * on/off words, MAC addresses) is accepted or rejected.
+ * on/off words, MAC addresses, CIDRs) is accepted or rejected.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -343,6 +343,173 @@ static void test_parse_mac_rejects_sign_prefix_and_tab(void **state)
 	}
 }
 
+/* ---- sx_parse_cidr ----------------------------------------------------- */
+
+/* An IPv4 CIDR is stored IPv4-mapped, ::ffff:a.b.c.d/(96 + len): one trie for both families. */
+static void test_parse_cidr_stores_ipv4_mapped(void **state)
+{
+	static const struct {
+		const char *text;
+		uint8_t bytes[4];
+		__u32 prefixlen;
+	} cases[] = {
+		{ "10.244.1.0/24", { 10, 244, 1, 0 }, 120 },
+		{ "192.168.0.0/16", { 192, 168, 0, 0 }, 112 },
+		{ "10.0.0.1/32", { 10, 0, 0, 1 }, 128 },
+		{ "0.0.0.0/0", { 0, 0, 0, 0 }, 96 },
+		{ "128.0.0.0/1", { 128, 0, 0, 0 }, 97 },
+	};
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		struct sx_cidr_key key;
+
+		memset(&key, 0x55, sizeof(key));
+		expect_int(cases[i].text, 0, sx_parse_cidr(cases[i].text, &key));
+		expect_int(cases[i].text, cases[i].prefixlen, key.prefixlen);
+		if (memcmp(key.ip.addr, mapped, sizeof(mapped)))
+			fail_msg("case \"%s\": not ::ffff:0:0/96", cases[i].text);
+		if (memcmp(&key.ip.addr[3], cases[i].bytes, 4))
+			fail_msg("case \"%s\": addr[3] is not the address in network order",
+				 cases[i].text);
+	}
+}
+
+static void test_parse_cidr_stores_ipv6_as_is(void **state)
+{
+	static const struct {
+		const char *text;
+		uint8_t bytes[16];
+		__u32 prefixlen;
+	} cases[] = {
+		{ "fd00:244:1::/64", { 0xfd, 0, 0x02, 0x44, 0, 1 }, 64 },
+		{ "FD00:244:1:0::/64", { 0xfd, 0, 0x02, 0x44, 0, 1 }, 64 },
+		{ "2001:db8::/32", { 0x20, 0x01, 0x0d, 0xb8 }, 32 },
+		{ "fd00::1/128", { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 }, 128 },
+		{ "8000::/1", { 0x80 }, 1 },
+		/* Close to the IPv4-mapped range, yet outside it. */
+		{ "::fffe:0:0/96", { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xfe }, 96 },
+		{ "0:0:0:1::/64", { 0, 0, 0, 0, 0, 0, 0, 1 }, 64 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		struct sx_cidr_key key;
+
+		memset(&key, 0x55, sizeof(key));
+		expect_int(cases[i].text, 0, sx_parse_cidr(cases[i].text, &key));
+		expect_int(cases[i].text, cases[i].prefixlen, key.prefixlen);
+		if (memcmp(key.ip.addr, cases[i].bytes, 16))
+			fail_msg("case \"%s\": address bytes differ", cases[i].text);
+	}
+}
+
+static void test_parse_cidr_rejects_malformed(void **state)
+{
+	static const char *const cases[] = {
+		"",
+		"10.244.1.0",           /* no prefix length */
+		"10.244.1.0/",          /* empty prefix length */
+		"/24",                  /* no address */
+		"10.244.1.0//24",
+		"10.244.1.0/24/24",
+		"10.244.1.0/33",        /* longer than the family */
+		"10.244.1.0/1000",
+		"fd00::/129",
+		"10.244.1.5/24",        /* host bits set: a typo, not a wider CIDR */
+		"10.244.1.128/24",
+		"0.0.0.1/0",
+		"fd00:244:1::1/64",
+		"fd00:244:1:0:8000::/64",
+		"10.244.1.0/+24",       /* sign, spaces, other bases, leading zero */
+		"10.244.1.0/-1",
+		"10.244.1.0/ 24",
+		"10.244.1.0/24 ",
+		" 10.244.1.0/24",
+		"10.244.1.0 /24",
+		"10.244.1.0/0x18",
+		"10.244.1.0/024",
+		"10.244.1.0/00",
+		"10.244.1.0/24x",
+		"10.244.1.0/2x",
+		"10.244.1.0/24\n",
+		"10.244/16",            /* shorthand inet_aton would accept */
+		"10.244.1.256/24",
+		"fe80::%eth0/64",       /* zone index */
+		"hello/24",
+		"0000:0000:0000:0000:0000:0000:0000:0000:0/0", /* longer than any address */
+		/* IPv4-mapped text: refused, IPv4 is written as IPv4. */
+		"::ffff:10.244.1.0/120",
+		"::ffff:0:0/96",
+		"::ffff:a.b.c.d/128",
+		/* IPv6 CIDRs holding the IPv4-mapped range would catch every IPv4 lookup. */
+		"::/0",
+		"::/1",
+		"::/64",
+		"::/80",
+		"::8000:0:0/81",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		struct sx_cidr_key key, before;
+
+		memset(&key, 0x55, sizeof(key));
+		before = key;
+		expect_int(cases[i], -EINVAL, sx_parse_cidr(cases[i], &key));
+		if (memcmp(&key, &before, sizeof(key)))
+			fail_msg("case \"%s\": key changed on failure", cases[i]);
+	}
+	expect_int("NULL", -EINVAL, sx_parse_cidr(NULL, &(struct sx_cidr_key){ 0 }));
+}
+
+/* ---- sx_format_cidr ---------------------------------------------------- */
+
+static void test_format_cidr_round_trips_parse(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *formatted; /* the canonical form */
+	} cases[] = {
+		{ "10.244.1.0/24", "10.244.1.0/24" },
+		{ "0.0.0.0/0", "0.0.0.0/0" },
+		{ "10.0.0.1/32", "10.0.0.1/32" },
+		{ "fd00:244:1::/64", "fd00:244:1::/64" },
+		{ "FD00:244:1:0:0::/64", "fd00:244:1::/64" },
+		{ "2001:db8::/32", "2001:db8::/32" },
+		{ "fd00::1/128", "fd00::1/128" },
+		{ "8000::/1", "8000::/1" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		struct sx_cidr_key key, again;
+		char buf[64];
+
+		expect_int(cases[i].text, 0, sx_parse_cidr(cases[i].text, &key));
+		if (sx_format_cidr(&key, buf, sizeof(buf)) != buf)
+			fail_msg("case \"%s\": did not return buf", cases[i].text);
+		if (strcmp(buf, cases[i].formatted))
+			fail_msg("case \"%s\": formatted as \"%s\", expected \"%s\"",
+				 cases[i].text, buf, cases[i].formatted);
+		expect_int(cases[i].text, 0, sx_parse_cidr(buf, &again));
+		if (memcmp(&key, &again, sizeof(key)))
+			fail_msg("case \"%s\": key changed over a round trip", cases[i].text);
+	}
+}
+
+static void test_format_cidr_too_small_buffer_gives_placeholder(void **state)
+{
+	struct sx_cidr_key key;
+	char buf[14]; /* "10.244.1.0/24" and its NUL */
+
+	assert_int_equal(0, sx_parse_cidr("10.244.1.0/24", &key));
+	assert_string_equal("10.244.1.0/24", sx_format_cidr(&key, buf, sizeof(buf)));
+	assert_string_equal("?", sx_format_cidr(&key, buf, sizeof(buf) - 1));
+	assert_string_equal("?", sx_format_cidr(&key, buf, 4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +528,11 @@ int main(void)
 		cmocka_unit_test(test_parse_mac_accepts_lower_and_upper_hex),
 		cmocka_unit_test(test_parse_mac_rejects_malformed),
 		cmocka_unit_test(test_parse_mac_rejects_sign_prefix_and_tab),
+		cmocka_unit_test(test_parse_cidr_stores_ipv4_mapped),
+		cmocka_unit_test(test_parse_cidr_stores_ipv6_as_is),
+		cmocka_unit_test(test_parse_cidr_rejects_malformed),
+		cmocka_unit_test(test_format_cidr_round_trips_parse),
+		cmocka_unit_test(test_format_cidr_too_small_buffer_gives_placeholder),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Lookups and actions of the TC dataplane: find an endpoint, the node that
+ * owns an address, and deliver a frame into a pod, into the VXLAN device or
+ * to the host. Each action bumps its counter.
+ */
+#ifndef SOCKVX_FORWARD_H
+#define SOCKVX_FORWARD_H
+
+#include "sockvx_maps.h"
+#include "packet.h"
+
+#define SX_TUNNEL_TTL 64
+
+static __always_inline struct sx_netconf *sx_netconf(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&sx_netconf_v1, &zero);
+}
+
+/* An endpoint the TC dataplane can deliver to (wired with a host veth), or NULL. */
+static __always_inline struct sx_endpoint *sx_wired_endpoint(const struct sx_endpoint_key *k)
+{
+	struct sx_endpoint *ep = bpf_map_lookup_elem(&sx_endpoints_v1, k);
+
+	return ep && ep->ifindex ? ep : NULL;
+}
+
+/* The remote node that owns addr (the longest matching pod CIDR), or NULL. */
+static __always_inline struct sx_tunnel *sx_tunnel_for(const struct sx_endpoint_key *addr)
+{
+	struct sx_cidr_key key = { .prefixlen = 128 };
+
+	if (addr->family == SX_AF_INET) {
+		key.ip.addr[2] = bpf_htonl(0xffff); /* IPv4-mapped, as the trie stores it */
+		key.ip.addr[3] = addr->ip.addr[0];
+	} else {
+		key.ip = addr->ip;
+	}
+	return bpf_map_lookup_elem(&sx_tunnel_v1, &key);
+}
+
+static __always_inline int sx_is_router_address(const struct sx_netconf *nc,
+						const struct sx_endpoint_key *k)
+{
+	if (k->family == SX_AF_INET)
+		return nc->router_ip4 && k->ip.addr[0] == nc->router_ip4;
+	return (nc->router_ip6.addr[0] | nc->router_ip6.addr[1] | nc->router_ip6.addr[2] |
+		nc->router_ip6.addr[3]) &&
+	       k->ip.addr[0] == nc->router_ip6.addr[0] && k->ip.addr[1] == nc->router_ip6.addr[1] &&
+	       k->ip.addr[2] == nc->router_ip6.addr[2] && k->ip.addr[3] == nc->router_ip6.addr[3];
+}
+
+static __always_inline int sx_drop(__u32 counter)
+{
+	sx_count(counter, 1);
+	return SX_TC_ACT_SHOT;
+}
+
+static __always_inline int sx_to_host(void)
+{
+	sx_count(SX_CNT_TC_TO_HOST, 1);
+	return SX_TC_ACT_OK;
+}
+
+/*
+ * Into the pod behind ep: its own MACs on the frame, then straight into the
+ * pod's namespace (bpf_redirect_peer skips the host veth's backlog). The
+ * packet type becomes "host" because a redirected frame keeps the one its
+ * first device gave it, and the pod's IP layer drops "otherhost".
+ */
+static __always_inline int sx_deliver_local(struct __sk_buff *skb, const struct sx_endpoint *ep,
+					    __u32 counter)
+{
+	if (sx_set_macs(skb, ep->pod_mac, ep->host_mac))
+		return sx_drop(SX_CNT_DROP_MALFORMED);
+	if (skb->pkt_type != SX_PACKET_HOST)
+		bpf_skb_change_type(skb, SX_PACKET_HOST);
+	sx_count(counter, 1);
+	return bpf_redirect_peer(ep->ifindex, 0);
+}
+
+/*
+ * Answers a pod's ARP request for any address other than its own with its
+ * host veth's MAC, straight back out of the veth: the host is the pod's next
+ * hop for everything, and the request never reaches another pod or the
+ * host's ARP code. Pods normally have a static entry for their gateway; this
+ * covers a flushed neighbour table (a MAC change flushes even permanent
+ * entries) and tools that ARP on their own.
+ */
+static __always_inline int sx_arp_respond(struct __sk_buff *skb, const struct sx_endpoint *pod)
+{
+	if (sx_arp_make_reply(skb, pod->host_mac))
+		return sx_drop(SX_CNT_DROP_MALFORMED);
+	sx_count(SX_CNT_TC_ARP_REPLIED, 1);
+	return bpf_redirect(skb->ifindex, 0);
+}
+
+/*
+ * Attaches the tunnel metadata for the node at node_ip4 (network order).
+ * The kernel's VXLAN device builds the outer headers, segments and
+ * checksums. The outer UDP checksum is zero, as RFC 7348 recommends for IPv4
+ * and as the kernel's VXLAN device does by default.
+ */
+static __always_inline int sx_set_tunnel(struct __sk_buff *skb, const struct sx_netconf *nc,
+					 __u32 node_ip4)
+{
+	struct bpf_tunnel_key key = {
+		.tunnel_id = nc->vni,
+		.remote_ipv4 = bpf_ntohl(node_ip4),
+		.tunnel_ttl = SX_TUNNEL_TTL,
+	};
+
+	return bpf_skb_set_tunnel_key(skb, &key, sizeof(key), BPF_F_ZERO_CSUM_TX);
+}
+
+/* From a pod to a pod of another node: tunnel metadata, then the VXLAN device. */
+static __always_inline int sx_encap_to_node(struct __sk_buff *skb, const struct sx_netconf *nc,
+					    const struct sx_tunnel *t)
+{
+	if (sx_set_tunnel(skb, nc, t->node_ip4))
+		return sx_drop(SX_CNT_DROP_TUNNEL_ERR);
+	sx_count(SX_CNT_TC_ENCAP, 1);
+	return bpf_redirect(nc->vxlan_ifindex, 0);
+}
+
+#endif /* SOCKVX_FORWARD_H */

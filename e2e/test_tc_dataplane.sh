@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The TC VXLAN dataplane on a two-node cluster simulated on one machine: a
+# connectivity matrix (ICMP, TCP, UDP; IPv4 and IPv6) for pod to pod on one
+# node, pod to pod across nodes, node to its own pods and node to remote pods;
+# anti-spoofing; VXLAN from unknown sources; socket acceleration on top; load
+# twice and unload.
+source "$(dirname "$0")/lib.sh"
+sx_two_node_cluster
+
+for pod in n1b n2a; do
+	sx_netserver "$pod"
+done
+
+# delta N COUNTER cmd...: how much node N's counter moved while cmd ran;
+# "failed" when cmd failed, so a check never passes on traffic that did not flow.
+delta() {
+	local n=$1 name=$2 before after
+	shift 2
+	before=$(sx_nstat "$n" "$name")
+	if ! "$@" >/dev/null 2>&1; then
+		echo failed
+		return
+	fi
+	after=$(sx_nstat "$n" "$name")
+	echo $((after - before))
+}
+moved() { [[ $1 =~ ^[0-9]+$ && $1 -gt 0 ]]; }
+# reach POD IP: one ping answered.
+reach() { sx_pod "$1" ping -q -c 1 -W 2 "$2" >/dev/null 2>&1; }
+
+# --- connectivity matrix -----------------------------------------------------
+# from_where: "pod NAME" or "node N"; run: cmd in that place.
+run_from() {
+	local kind=$1 who=$2
+	shift 2
+	if [[ $kind == pod ]]; then sx_pod "$who" "$@"; else sx_on_cg "$who" "$@"; fi
+}
+
+# matrix LABEL KIND WHO DST_POD NODE_OF_DST COUNTER_NODE COUNTER
+matrix() {
+	local label=$1 kind=$2 who=$3 dst=$4 dn=$5 cn=$6 counter=$7 ip4 ip6 idx d
+	idx=$([[ $dst == *a ]] && echo 2 || echo 3)
+	ip4="10.244.$dn.$idx" ip6="fd00:244:$dn::$idx"
+	d=$(delta "$cn" "$counter" run_from "$kind" "$who" ping -c 2 -i 0.2 -W 2 "$ip4")
+	check "$label: ICMP over IPv4 ($counter moved by $d)" moved "$d"
+	d=$(delta "$cn" "$counter" run_from "$kind" "$who" ping -6 -c 2 -i 0.2 -W 2 "$ip6")
+	check "$label: ICMPv6 ($counter moved by $d)" moved "$d"
+	d=$(delta "$cn" "$counter" run_from "$kind" "$who" netperf -H "$ip4" -l 1 -t TCP_RR)
+	check "$label: TCP over IPv4" moved "$d"
+	d=$(delta "$cn" "$counter" run_from "$kind" "$who" netperf -H "$ip6" -l 1 -t TCP_RR -- -4 -6)
+	check "$label: TCP over IPv6" moved "$d"
+	d=$(delta "$cn" "$counter" run_from "$kind" "$who" netperf -H "$ip4" -l 1 -t UDP_RR)
+	check "$label: UDP over IPv4" moved "$d"
+	d=$(delta "$cn" "$counter" run_from "$kind" "$who" netperf -H "$ip6" -l 1 -t UDP_RR -- -4 -6)
+	check "$label: UDP over IPv6" moved "$d"
+}
+
+matrix "pod to pod, same node" pod n1a n1b 1 1 tc_local_delivered
+matrix "pod to pod, across nodes (sender encapsulates)" pod n1a n2a 2 1 tc_encapsulated
+matrix "pod to pod, across nodes (receiver decapsulates)" pod n1a n2a 2 2 tc_decapsulated
+matrix "node to its own pod (replies reach the host)" node 1 n1b 1 1 tc_to_host
+matrix "node to a remote pod" node 1 n2a 2 1 tc_host_encapsulated
+
+n=$(sx_pod n1a ping -c 1 -W 2 -M "do" -s $((SX_POD_MTU - 28)) 10.244.2.2 >/dev/null 2>&1 && echo yes || echo no)
+check "a full pod-MTU packet ($SX_POD_MTU bytes, DF) crosses nodes" test "$n" = yes
+vx_mtu=$(sx_on 1 ip -j link show dev sockvx_vxlan | jq -r '.[0].mtu')
+check "the VXLAN device's MTU is the underlay's minus 50 ($vx_mtu)" test "$vx_mtu" -eq "$SX_POD_MTU"
+
+# --- anti-spoofing -------------------------------------------------------------
+sx_pod n1a ip addr add 10.244.1.99/32 dev eth0
+before=$(sx_nstat 1 drop_spoofed_ip)
+sx_pod n1a ping -c 2 -i 0.2 -W 1 -I 10.244.1.99 10.244.1.3 >/dev/null 2>&1 && spoof_ok=yes || spoof_ok=no
+after=$(sx_nstat 1 drop_spoofed_ip)
+check "a pod sending from an address that is not its own is dropped" test "$spoof_ok" = no
+check "... and counted as drop_spoofed_ip ($((after - before)))" test $((after - before)) -ge 2
+sx_pod n1a ip addr del 10.244.1.99/32 dev eth0
+
+mac=$(sx_pod n1a ip -j link show dev eth0 | jq -r '.[0].address')
+sx_pod n1a ip link set dev eth0 address 02:00:00:00:be:ef
+before=$(sx_nstat 1 drop_spoofed_mac)
+sx_pod n1a ping -c 2 -i 0.2 -W 1 10.244.1.3 >/dev/null 2>&1 && spoof_ok=yes || spoof_ok=no
+after=$(sx_nstat 1 drop_spoofed_mac)
+check "a pod sending with another MAC is dropped" test "$spoof_ok" = no
+check "... and counted as drop_spoofed_mac ($((after - before)))" test $((after - before)) -ge 2
+# A MAC change flushes the pod's neighbour table, static gateway entry included:
+# from_pod's ARP responder answers for the gateway.
+sx_pod n1a ip link set dev eth0 address "$mac"
+before=$(sx_nstat 1 tc_arp_replied)
+check "the pod works again with its own MAC" reach n1a 10.244.1.3
+after=$(sx_nstat 1 tc_arp_replied)
+check "... its ARP request for the gateway was answered by from_pod ($((after - before)))" \
+	test $((after - before)) -ge 1
+check "... and its neighbour entry names the host veth's MAC" sh -c \
+	"ip -n sx${SX_ID}-n1a neigh show 169.254.1.1 | grep -qi \$(ip -n $(sx_node_ns 1) -j link show sx${SX_ID}n1a | jq -r '.[0].address')"
+
+# --- VXLAN from outside the cluster --------------------------------------------
+# A rogue host on the underlay with a plain kernel VXLAN device aimed at node 1.
+rogue="sx${SX_ID}-rogue"
+ip netns add "$rogue"
+SX_PODS+=("$rogue")
+ip link add "sx${SX_ID}ur" netns "$SX_UL_NS" type veth peer name ul0 netns "$rogue"
+ip -n "$SX_UL_NS" link set "sx${SX_ID}ur" master br0 up
+ip -n "$rogue" link set ul0 up
+ip -n "$rogue" addr add 10.99.0.99/24 dev ul0
+# rogue_send VNI: pings node 1's pod through a VXLAN device with that VNI.
+rogue_send() {
+	ip -n "$rogue" link del rvx 2>/dev/null || true
+	ip -n "$rogue" link add rvx type vxlan id "$1" dstport 4789 remote 10.99.0.1 local 10.99.0.99 dev ul0
+	ip -n "$rogue" link set rvx up
+	ip -n "$rogue" addr replace 10.244.2.77/32 dev rvx
+	ip -n "$rogue" route replace 10.244.1.0/24 dev rvx
+	ip -n "$rogue" neigh replace 10.244.1.2 lladdr 02:00:00:00:00:01 dev rvx nud permanent
+	! nsenter --net="/run/netns/$rogue" ping -c 2 -i 0.2 -W 1 10.244.1.2 >/dev/null 2>&1
+}
+before=$(sx_nstat 1 drop_unknown_node)
+check "VXLAN with the cluster's VNI from an unknown host does not reach the pod" rogue_send 1
+after=$(sx_nstat 1 drop_unknown_node)
+check "... and is counted as drop_unknown_node ($((after - before)))" test $((after - before)) -ge 2
+before=$(sx_nstat 1 drop_unknown_vni)
+check "VXLAN with another VNI does not reach the pod" rogue_send 7
+after=$(sx_nstat 1 drop_unknown_vni)
+check "... and is counted as drop_unknown_vni ($((after - before)))" test $((after - before)) -ge 2
+
+# --- socket acceleration on top --------------------------------------------------
+d=$(delta 1 sockets_inserted sx_pod n1a netperf -H 10.244.1.3 -l 1 -t TCP_RR)
+check "same-node TCP is accelerated on top of the TC path ($d sockets)" test "$d" = 4
+d=$(delta 1 sockets_inserted sx_pod n1a netperf -H 10.244.2.2 -l 1 -t TCP_RR)
+check "cross-node TCP is not accelerated ($d sockets)" test "$d" = 0
+
+# --- load twice, unload ------------------------------------------------------------
+filters() { sx_on 1 tc filter show dev "sx${SX_ID}n1a" ingress | grep -c 'direct-action'; }
+load_again() {
+	sx_nctl 1 load --cgroup "$SX_CG/n1" --underlay ul0 --pod-cidr 10.244.1.0/24,fd00:244:1::/64 >/dev/null
+}
+check "load twice is harmless" load_again
+check "... a pod veth still has exactly one sockvx filter ($(filters))" test "$(filters)" -eq 1
+check "... and traffic still flows across nodes" reach n1a 10.244.2.3
+routes=$(sx_on 1 ip route show proto 92 | wc -l)
+check "node 1 has one route per remote pod CIDR family ($routes)" test "$routes" -eq 1
+routes6=$(sx_on 1 ip -6 route show proto 92 | wc -l)
+check "... and for IPv6 ($routes6)" test "$routes6" -eq 1
+check "load from another network namespace is refused" \
+	sh -c "! '$SOCKVXCTL' load --pin-dir '$(sx_node_pin 2)' --cgroup '$SX_CG/n2' 2>/dev/null"
+unload_node2() { sx_nctl 2 unload >/dev/null; }
+check "unload node 2" unload_node2
+check "... removes its VXLAN device" sh -c "! ip -n $(sx_node_ns 2) link show sockvx_vxlan >/dev/null 2>&1"
+check "... and the tc filter of its pods" \
+	test "$(sx_on 2 tc filter show dev "sx${SX_ID}n2a" ingress | grep -c direct-action)" -eq 0
+check "... and its pins" test ! -e "$(sx_node_pin 2)"
+sx_done

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "dataplane.h"
+#include "dataplane.skel.h"
+#include "log.h"
+#include "netdev.h"
+#include "nodes.h"
+#include "parse.h"
+#include "pins.h"
+#include "tc.h"
+
+static __u64 current_netns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (__u64)st.st_ino;
+}
+
+int sx_parse_pod_cidrs(const char *text, struct sx_endpoint_key *router4,
+		       struct sx_endpoint_key *router6)
+{
+	char buf[128], *part, *save = NULL;
+	struct sx_endpoint_key *out;
+	struct sx_cidr_key c;
+	int v4;
+
+	memset(router4, 0, sizeof(*router4));
+	memset(router6, 0, sizeof(*router6));
+	if (!text || snprintf(buf, sizeof(buf), "%s", text) >= (int)sizeof(buf))
+		return -EINVAL;
+	for (part = strtok_r(buf, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
+		if (sx_parse_cidr(part, &c))
+			return -EINVAL;
+		v4 = c.prefixlen >= 96 && !c.ip.addr[0] && !c.ip.addr[1] &&
+		     c.ip.addr[2] == htonl(0xffff);
+		out = v4 ? router4 : router6;
+		/* One per family, and room for the node's address besides the network's. */
+		if (out->family || c.prefixlen > 126)
+			return -EINVAL;
+		out->family = v4 ? SX_AF_INET : SX_AF_INET6;
+		if (v4) {
+			out->ip.addr[0] = htonl(ntohl(c.ip.addr[3]) + 1);
+		} else {
+			out->ip = c.ip;
+			out->ip.addr[3] = htonl(ntohl(c.ip.addr[3]) + 1);
+		}
+	}
+	return router4->family || router6->family ? 0 : -EINVAL;
+}
+
+int sx_netconf_read(const char *pin_dir, struct sx_netconf *nc)
+{
+	__u32 zero = 0;
+	int fd, r;
+
+	memset(nc, 0, sizeof(*nc));
+	fd = sx_pin_open(pin_dir, SX_MAP_NETCONF, 1);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	r = bpf_map_lookup_elem(fd, &zero, nc) ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+static int netconf_write(const char *pin_dir, const struct sx_netconf *nc)
+{
+	__u32 zero = 0;
+	int fd, r;
+
+	fd = sx_pin_open(pin_dir, SX_MAP_NETCONF, 0);
+	if (fd < 0)
+		return fd;
+	r = bpf_map_update_elem(fd, &zero, nc, BPF_ANY) ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+static int netns_matches(const struct sx_netconf *nc)
+{
+	return !nc->netns_ino || nc->netns_ino == current_netns();
+}
+
+int sx_dataplane_same_netns_quiet(const char *pin_dir)
+{
+	struct sx_netconf nc;
+	int r = sx_netconf_read(pin_dir, &nc);
+
+	return r ? r : netns_matches(&nc) ? 0 : -EXDEV;
+}
+
+int sx_dataplane_same_netns(const char *pin_dir)
+{
+	struct sx_netconf nc;
+	int r = sx_netconf_read(pin_dir, &nc);
+
+	if (r)
+		return r;
+	if (netns_matches(&nc))
+		return 0;
+	pr_warn("sockvxctl: sockvx in %s was loaded in another network namespace (net:[%llu]); "
+		"run this command there (nsenter --net=...)\n",
+		pin_dir, (unsigned long long)nc.netns_ino);
+	return -EXDEV;
+}
+
+/*
+ * Calls fn for the host veth of every wired endpoint. A dual-stack pod has
+ * two endpoints on one veth, so fn sees it twice: every fn is idempotent.
+ * Returns the first error.
+ */
+static int for_each_wired_ifindex(const char *pin_dir, int (*fn)(int ifindex, void *arg),
+				  void *arg)
+{
+	struct sx_endpoint_key key, next, *prev = NULL;
+	struct sx_endpoint ep;
+	int fd, r = 0;
+
+	fd = sx_pin_open(pin_dir, SX_MAP_ENDPOINTS, 1);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	while (!r && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &ep) && ep.ifindex)
+			r = fn((int)ep.ifindex, arg);
+	}
+	close(fd);
+	return r;
+}
+
+static int attach_from_pod(int ifindex, void *arg)
+{
+	int r = sx_tc_attach(ifindex, BPF_TC_INGRESS, *(int *)arg);
+
+	/* The pod may be gone while its endpoint waits for the CNI DEL. */
+	return r == -ENODEV ? 0 : r;
+}
+
+static int detach_from_pod(int ifindex, void *arg)
+{
+	return sx_tc_detach(ifindex, BPF_TC_INGRESS);
+}
+
+int sx_dataplane_attach_pod(const char *pin_dir, int ifindex)
+{
+	int fd = sx_pin_open(pin_dir, SX_PIN_PROG_FROM_POD, 0);
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = sx_tc_attach(ifindex, BPF_TC_INGRESS, fd);
+	close(fd);
+	return r;
+}
+
+/* The overlay part of a load: the device, its addresses and programs, the netconf. */
+static int overlay_setup(const char *pin_dir, const struct sx_overlay_opts *o,
+			 struct dataplane_bpf *skel, struct sx_netconf *nc, bool *created)
+{
+	struct sx_vxlan_spec spec = { 0 };
+	struct sx_link underlay, vx;
+	int r;
+
+	*created = false;
+	if (o->underlay) {
+		r = sx_link_get(o->underlay, 0, &underlay);
+		if (r) {
+			pr_warn("sockvxctl: underlay interface %s: %s\n", o->underlay,
+				r == -ENODEV ? "no such interface in this network namespace" :
+					       strerror(-r));
+			return r;
+		}
+		r = sx_link_ipv4(underlay.ifindex, &spec.local_ip4);
+		if (r) {
+			pr_warn("sockvxctl: underlay interface %s has no IPv4 address\n",
+				o->underlay);
+			return r;
+		}
+		if (underlay.mtu <= SX_VXLAN_OVERHEAD + 576) {
+			pr_warn("sockvxctl: underlay MTU %u leaves no room for VXLAN\n", underlay.mtu);
+			return -EINVAL;
+		}
+		spec.underlay_ifindex = underlay.ifindex;
+		spec.port = o->port_set ? o->port : nc->vxlan_port ? nc->vxlan_port :
+								      SX_DEFAULT_VXLAN_PORT;
+		spec.mtu = underlay.mtu - SX_VXLAN_OVERHEAD;
+		*created = sx_link_get(SX_VXLAN_DEV, 0, &vx) == -ENODEV;
+		r = sx_vxlan_ensure(&spec, &vx);
+		if (r)
+			return r;
+		nc->underlay_ip4 = spec.local_ip4;
+		nc->vxlan_port = spec.port;
+	} else {
+		/* A reload keeps the overlay of the first load; the device must still be there. */
+		r = sx_link_get(NULL, (int)nc->vxlan_ifindex, &vx);
+		if (r || strcmp(vx.name, SX_VXLAN_DEV)) {
+			pr_warn("sockvxctl: the VXLAN device of the earlier load is gone; "
+				"load again with --underlay\n");
+			return -ENODEV;
+		}
+	}
+	if (o->router4.family && (r = sx_addr_add(vx.ifindex, &o->router4)))
+		return r;
+	if (o->router6.family && (r = sx_addr_add(vx.ifindex, &o->router6)))
+		return r;
+	r = sx_tc_attach(vx.ifindex, BPF_TC_INGRESS, bpf_program__fd(skel->progs.sx_from_overlay));
+	if (!r)
+		r = sx_tc_attach(vx.ifindex, BPF_TC_EGRESS,
+				 bpf_program__fd(skel->progs.sx_to_overlay));
+	if (r)
+		return r;
+	nc->vxlan_ifindex = (__u32)vx.ifindex;
+	nc->vni = o->vni_set ? o->vni : nc->vni ? nc->vni : SX_DEFAULT_VNI;
+	if (o->router4.family)
+		nc->router_ip4 = o->router4.ip.addr[0];
+	if (o->router6.family)
+		nc->router_ip6 = o->router6.ip;
+	return 0;
+}
+
+int sx_dataplane_load(const char *pin_dir, const struct sx_overlay_opts *o)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = pin_dir);
+	struct dataplane_bpf *skel;
+	struct sx_netconf nc;
+	bool created = false;
+	int r, from_pod_fd;
+
+	r = sx_netconf_read(pin_dir, &nc);
+	if (r)
+		return r;
+	if (!netns_matches(&nc))
+		return sx_dataplane_same_netns(pin_dir);
+	skel = dataplane_bpf__open_opts(&open_opts);
+	if (!skel) {
+		r = -errno;
+		pr_warn("sockvxctl: cannot open the tc programs: %s\n", strerror(-r));
+		return r;
+	}
+	r = dataplane_bpf__load(skel);
+	if (r) {
+		pr_warn("sockvxctl: cannot load the tc programs: %s\n", strerror(-r));
+		goto out;
+	}
+	nc.netns_ino = current_netns();
+	if (o->underlay || nc.vxlan_ifindex) {
+		r = overlay_setup(pin_dir, o, skel, &nc, &created);
+		if (r)
+			goto out;
+	}
+	r = netconf_write(pin_dir, &nc);
+	if (r) {
+		pr_warn("sockvxctl: cannot write the node's network configuration: %s\n",
+			strerror(-r));
+		goto out;
+	}
+	/* A recreated device lost its routes; routes of unchanged devices are replaced as they are. */
+	if (nc.vxlan_ifindex && (r = sx_node_routes_install(pin_dir, &nc)))
+		goto out;
+	from_pod_fd = bpf_program__fd(skel->progs.sx_from_pod);
+	r = for_each_wired_ifindex(pin_dir, attach_from_pod, &from_pod_fd);
+	if (!r)
+		r = sx_pin_replace(from_pod_fd, pin_dir, SX_PIN_PROG_FROM_POD);
+	if (!r)
+		r = sx_pin_replace(bpf_program__fd(skel->progs.sx_from_overlay), pin_dir,
+				   SX_PIN_PROG_FROM_OVERLAY);
+	if (!r)
+		r = sx_pin_replace(bpf_program__fd(skel->progs.sx_to_overlay), pin_dir,
+				   SX_PIN_PROG_TO_OVERLAY);
+	if (r)
+		pr_warn("sockvxctl: cannot attach or pin the tc programs: %s\n", strerror(-r));
+	else if (nc.vxlan_ifindex)
+		pr_info("overlay: %s, VNI %u, UDP port %u\n", SX_VXLAN_DEV, nc.vni, nc.vxlan_port);
+out:
+	if (r && created)
+		sx_vxlan_delete();
+	dataplane_bpf__destroy(skel);
+	return r;
+}
+
+int sx_dataplane_unload(const char *pin_dir, bool force)
+{
+	struct sx_netconf nc;
+	int r;
+
+	r = sx_netconf_read(pin_dir, &nc);
+	if (r)
+		return r;
+	if (!netns_matches(&nc)) {
+		if (!force)
+			return sx_dataplane_same_netns(pin_dir);
+		pr_warn("sockvxctl: loaded in another network namespace: its VXLAN device and tc filters stay there "
+			"(deleting that namespace removes them)\n");
+		return 0;
+	}
+	r = for_each_wired_ifindex(pin_dir, detach_from_pod, NULL);
+	if (r)
+		pr_warn("sockvxctl: cannot detach from_pod from a pod interface: %s\n", strerror(-r));
+	if (nc.vxlan_ifindex) {
+		/* Its routes, addresses and tc filters go with it. */
+		r = sx_vxlan_delete();
+		if (r)
+			pr_warn("sockvxctl: cannot delete %s: %s\n", SX_VXLAN_DEV, strerror(-r));
+	}
+	return r;
+}
