@@ -95,7 +95,10 @@ sx_cleanup() {
 	return $rc
 }
 
+# sx_setup: the test's cgroup, temporary directory and cleanup trap. Fixtures
+# call it; a second call (several fixtures in one process) does nothing.
 sx_setup() {
+	[[ -n $SX_TMP ]] && return 0
 	[[ $(id -u) -eq 0 ]] || sx_die "e2e tests need root"
 	[[ -x $SOCKVXCTL ]] || sx_die "$SOCKVXCTL not built (run make)"
 	local cgroot
