@@ -170,7 +170,7 @@ enum sx_counter {
 	SX_CNT_DROP_SPOOF_IP,       /* from a pod: source address is not that pod's */
 	SX_CNT_DROP_SPOOF_MAC,      /* from a pod: source MAC is not that pod's */
 	SX_CNT_DROP_MALFORMED,      /* truncated or invalid headers */
-	SX_CNT_DROP_PROTO,          /* from a pod: neither IPv4, IPv6 nor ARP */
+	SX_CNT_DROP_PROTO,          /* neither IPv4, IPv6 nor ARP (from a pod); not IP (VXLAN) */
 	SX_CNT_DROP_VNI,            /* from VXLAN: not the cluster's VNI */
 	SX_CNT_DROP_UNKNOWN_NODE,   /* from VXLAN: outer source is not a known node */
 	SX_CNT_DROP_NODE_SPOOF,     /* from VXLAN: inner source outside the sender's pod CIDRs */

@@ -36,6 +36,9 @@ static __always_inline struct sx_tunnel *sx_tunnel_for(const struct sx_endpoint_
 		key.ip.addr[2] = bpf_htonl(0xffff); /* IPv4-mapped, as the trie stores it */
 		key.ip.addr[3] = addr->ip.addr[0];
 	} else {
+		/* An IPv6 packet to ::ffff:a.b.c.d must not match an IPv4 CIDR. */
+		if (!addr->ip.addr[0] && !addr->ip.addr[1] && addr->ip.addr[2] == bpf_htonl(0xffff))
+			return NULL;
 		key.ip = addr->ip;
 	}
 	return bpf_map_lookup_elem(&sx_tunnel_v1, &key);
