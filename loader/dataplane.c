@@ -38,8 +38,7 @@ int sx_parse_pod_cidrs(const char *text, struct sx_endpoint_key *router4,
 	for (part = strtok_r(buf, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
 		if (sx_parse_cidr(part, &c))
 			return -EINVAL;
-		v4 = c.prefixlen >= 96 && !c.ip.addr[0] && !c.ip.addr[1] &&
-		     c.ip.addr[2] == htonl(0xffff);
+		v4 = sx_cidr_is_ipv4(&c);
 		out = v4 ? router4 : router6;
 		/* One per family, and room for the node's address besides the network's. */
 		if (out->family || c.prefixlen > 126)

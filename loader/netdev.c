@@ -11,6 +11,7 @@
 #include <netlink/route/route.h>
 #include "log.h"
 #include "netdev.h"
+#include "parse.h"
 
 /* libnl reports NLE_* codes; callers work with errno values. */
 static int nl_errno(int nlerr)
@@ -313,8 +314,7 @@ int sx_route_set(const struct sx_cidr_key *cidr, int vxlan_ifindex, const struct
 	if (!route || !nh)
 		goto out;
 	/* The trie stores IPv4 mapped into IPv6 (sockvx_abi.h). */
-	v4 = cidr->prefixlen >= 96 && !cidr->ip.addr[0] && !cidr->ip.addr[1] &&
-	     cidr->ip.addr[2] == htonl(0xffff);
+	v4 = sx_cidr_is_ipv4(cidr);
 	dst.family = v4 ? SX_AF_INET : SX_AF_INET6;
 	if (v4)
 		dst.ip.addr[0] = cidr->ip.addr[3];

@@ -56,18 +56,12 @@ static int table_open(struct node_table *t, const char *pin_dir, int change)
 	return r;
 }
 
-static int cidr_is_ipv4(const struct sx_cidr_key *c)
-{
-	return c->prefixlen >= 96 && !c->ip.addr[0] && !c->ip.addr[1] &&
-	       c->ip.addr[2] == htonl(0xffff);
-}
-
 /* The node's own pod-network address of the CIDR's family: its routes' source. */
 static struct sx_ip route_source(const struct sx_netconf *nc, const struct sx_cidr_key *c)
 {
 	struct sx_ip src = { 0 };
 
-	if (!cidr_is_ipv4(c))
+	if (!sx_cidr_is_ipv4(c))
 		return nc->router_ip6;
 	src.addr[0] = nc->router_ip4;
 	return src;
@@ -79,7 +73,7 @@ static int cidr_is_own(const struct node_table *t, const struct sx_cidr_key *c)
 	struct sx_cidr_key probe = { .prefixlen = 128 };
 	__u32 bits, i, mask;
 
-	if (cidr_is_ipv4(c)) {
+	if (sx_cidr_is_ipv4(c)) {
 		if (!t->nc.router_ip4)
 			return 0;
 		probe.ip.addr[2] = htonl(0xffff);

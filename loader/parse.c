@@ -181,10 +181,15 @@ int sx_parse_cidr(const char *text, struct sx_cidr_key *key)
 	return 0;
 }
 
+int sx_cidr_is_ipv4(const struct sx_cidr_key *key)
+{
+	return key->prefixlen >= 96 && key->prefixlen <= 128 && !key->ip.addr[0] &&
+	       !key->ip.addr[1] && key->ip.addr[2] == htonl(0xffff);
+}
+
 const char *sx_format_cidr(const struct sx_cidr_key *key, char *buf, size_t len)
 {
-	int v4 = key->prefixlen >= 96 && key->prefixlen <= 128 && !key->ip.addr[0] &&
-		 !key->ip.addr[1] && key->ip.addr[2] == htonl(0xffff);
+	int v4 = sx_cidr_is_ipv4(key);
 	char addr[INET6_ADDRSTRLEN];
 	int w = -1;
 
