@@ -35,6 +35,17 @@ LOADER_SRCS := $(wildcard loader/*.c)
 LOADER_OBJS := $(patsubst loader/%.c,$(OUTPUT)/loader/%.o,$(LOADER_SRCS))
 LOADER_LIB_OBJS := $(filter-out $(OUTPUT)/loader/main.o,$(LOADER_OBJS))
 
+# The CNI plugin is copied onto hosts with other libc versions: it is static.
+# It links the loader's objects through an archive, so it takes only what it
+# calls, and jansson, as Debian ships no static cJSON.
+CNI_SRCS := $(wildcard cni/*.c)
+CNI_OBJS := $(patsubst cni/%.c,$(OUTPUT)/cni/%.o,$(CNI_SRCS))
+CNI_LIB_OBJS := $(filter-out $(OUTPUT)/cni/main.o,$(CNI_OBJS))
+LDLIBS_CNI := -ljansson -lnl-route-3 -lnl-3 -lbpf -lelf -lz -lpthread -lm
+# glibc warns that name lookups need its shared NSS modules at run time; the
+# plugin resolves no names (libnl's lookup helpers are linked in, never called).
+LINK_NOISE := -e 'statically linked applications requires at runtime' -e 'in function `'
+
 TEST_UNIT_SRCS := $(wildcard test/unit/*.c)
 TEST_UNIT_BINS := $(patsubst test/unit/%.c,$(OUTPUT)/test/%,$(TEST_UNIT_SRCS))
 # BPF program tests (BPF_PROG_RUN): test/bpf/test_*.c, with harness objects test/bpf/*.bpf.c.
@@ -50,7 +61,7 @@ TEST_TOOL_BINS := $(patsubst test/tools/%.c,$(OUTPUT)/tools/%,$(TEST_TOOL_SRCS))
 .SECONDARY: $(BPF_OBJS) $(TEST_BPF_OBJS)
 .PHONY: all help deps test test-unit test-e2e demo bench check format clean
 
-all: $(OUTPUT)/sockvxctl $(TEST_TOOL_BINS) ## build everything (default)
+all: $(OUTPUT)/sockvxctl $(OUTPUT)/sockvx $(TEST_TOOL_BINS) ## build everything (default)
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -59,7 +70,7 @@ help: ## list the targets
 deps: ## install build and test dependencies (apt; idempotent; root)
 	$(Q)scripts/install-deps.sh
 
-$(OUTPUT) $(OUTPUT)/loader $(OUTPUT)/test $(OUTPUT)/tools:
+$(OUTPUT) $(OUTPUT)/loader $(OUTPUT)/cni $(OUTPUT)/test $(OUTPUT)/tools:
 	$(Q)mkdir -p $@
 
 # vmlinux.h describes the running kernel's types (CO-RE relocates at load).
@@ -86,6 +97,19 @@ $(OUTPUT)/loader/%.o: loader/%.c $(SKELS) | $(OUTPUT)/loader
 $(OUTPUT)/sockvxctl: $(LOADER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_BPF) -o $@
+
+$(OUTPUT)/libsockvx.a: $(LOADER_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(OUTPUT)/cni/%.o: cni/%.c $(SKELS) | $(OUTPUT)/cni
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Icni -MMD -MP -c $< -o $@
+
+$(OUTPUT)/sockvx: $(CNI_OBJS) $(OUTPUT)/libsockvx.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -static $^ $(LDLIBS_CNI) -o $@ 2>$@.log || { cat $@.log >&2; exit 1; }
+	$(Q)grep -v $(LINK_NOISE) $@.log >&2 || true
 
 $(OUTPUT)/test/%: test/unit/%.c test/unit/unit_helpers.h $(LOADER_LIB_OBJS) | $(OUTPUT)/test
 	$(call msg,CC,$@)

@@ -45,37 +45,6 @@ static int parse_endpoints(int argc, char **argv, struct sx_endpoint_key *keys)
 	return 0;
 }
 
-/*
- * Adds every key (update_flags: BPF_NOEXIST keeps an existing entry as it is,
- * BPF_ANY replaces it). On a failure, removes the keys this call wrote, so a
- * list is applied whole or not at all. names[i] names keys[i] in messages.
- */
-static int map_add_all(int fd, const void *keys, size_t key_size, const void *value, int n,
-		       char **names, const char *what, __u64 update_flags)
-{
-	const char *k = keys;
-	char added[n > 0 ? n : 1];
-	int i, r;
-
-	memset(added, 0, sizeof(added));
-	for (i = 0; i < n; i++) {
-		if (!bpf_map_update_elem(fd, k + (size_t)i * key_size, value, update_flags)) {
-			added[i] = 1;
-			continue;
-		}
-		if (errno == EEXIST)
-			continue;
-		r = -errno;
-		pr_warn("sockvxctl: %s add %s: %s%s\n", what, names[i], strerror(-r),
-			r == -E2BIG ? " (the map is full)" : "");
-		while (--i >= 0) /* roll back what this call added */
-			if (added[i])
-				bpf_map_delete_elem(fd, k + (size_t)i * key_size);
-		return r;
-	}
-	return 0;
-}
-
 static void delete_all(int fd, const struct sx_endpoint_key *keys, int n)
 {
 	int i;
@@ -126,7 +95,7 @@ int sx_endpoint_add(const char *pin_dir, int argc, char **argv, const char *dev,
 	if (dev && (r = endpoint_wiring(pin_dir, dev, mac, &ep)))
 		goto out;
 	/* Wiring replaces what an address had (a re-added pod); socket-only keeps it. */
-	r = map_add_all(fd, keys, sizeof(keys[0]), &ep, argc, argv, "endpoint",
+	r = sx_map_add_all(fd, keys, sizeof(keys[0]), &ep, argc, argv, "endpoint",
 			dev ? BPF_ANY : BPF_NOEXIST);
 	/* Entries first: from_pod drops a source it does not know. */
 	if (!r && dev && (r = sx_dataplane_attach_pod(pin_dir, (int)ep.ifindex)))
@@ -300,7 +269,7 @@ int sx_exclude_port(const char *pin_dir, int add, int argc, char **argv)
 	if (fd < 0)
 		return fd;
 	if (add)
-		r = map_add_all(fd, ports, sizeof(ports[0]), &one, argc, argv, "exclude-port",
+		r = sx_map_add_all(fd, ports, sizeof(ports[0]), &one, argc, argv, "exclude-port",
 				BPF_NOEXIST);
 	for (i = 0; !add && i < argc && !r; i++) {
 		if (bpf_map_delete_elem(fd, &ports[i]) && errno != ENOENT) {

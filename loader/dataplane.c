@@ -16,13 +16,6 @@
 #include "pins.h"
 #include "tc.h"
 
-static __u64 current_netns(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/net", &st) ? 0 : (__u64)st.st_ino;
-}
-
 int sx_parse_pod_cidrs(const char *text, struct sx_endpoint_key *router4,
 		       struct sx_endpoint_key *router6)
 {
@@ -52,63 +45,6 @@ int sx_parse_pod_cidrs(const char *text, struct sx_endpoint_key *router4,
 		}
 	}
 	return router4->family || router6->family ? 0 : -EINVAL;
-}
-
-int sx_netconf_read(const char *pin_dir, struct sx_netconf *nc)
-{
-	__u32 zero = 0;
-	int fd, r;
-
-	memset(nc, 0, sizeof(*nc));
-	fd = sx_pin_open(pin_dir, SX_MAP_NETCONF, 1);
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return fd;
-	r = bpf_map_lookup_elem(fd, &zero, nc) ? -errno : 0;
-	close(fd);
-	return r;
-}
-
-static int netconf_write(const char *pin_dir, const struct sx_netconf *nc)
-{
-	__u32 zero = 0;
-	int fd, r;
-
-	fd = sx_pin_open(pin_dir, SX_MAP_NETCONF, 0);
-	if (fd < 0)
-		return fd;
-	r = bpf_map_update_elem(fd, &zero, nc, BPF_ANY) ? -errno : 0;
-	close(fd);
-	return r;
-}
-
-static int netns_matches(const struct sx_netconf *nc)
-{
-	return !nc->netns_ino || nc->netns_ino == current_netns();
-}
-
-int sx_dataplane_same_netns_quiet(const char *pin_dir)
-{
-	struct sx_netconf nc;
-	int r = sx_netconf_read(pin_dir, &nc);
-
-	return r ? r : netns_matches(&nc) ? 0 : -EXDEV;
-}
-
-int sx_dataplane_same_netns(const char *pin_dir)
-{
-	struct sx_netconf nc;
-	int r = sx_netconf_read(pin_dir, &nc);
-
-	if (r)
-		return r;
-	if (netns_matches(&nc))
-		return 0;
-	pr_warn("sockvxctl: sockvx in %s was loaded in another network namespace (net:[%llu]); "
-		"run this command there (nsenter --net=...)\n",
-		pin_dir, (unsigned long long)nc.netns_ino);
-	return -EXDEV;
 }
 
 /*
@@ -149,18 +85,6 @@ static int attach_from_pod(int ifindex, void *arg)
 static int detach_from_pod(int ifindex, void *arg)
 {
 	return sx_tc_detach(ifindex, BPF_TC_INGRESS);
-}
-
-int sx_dataplane_attach_pod(const char *pin_dir, int ifindex)
-{
-	int fd = sx_pin_open(pin_dir, SX_PIN_PROG_FROM_POD, 0);
-	int r;
-
-	if (fd < 0)
-		return fd;
-	r = sx_tc_attach(ifindex, BPF_TC_INGRESS, fd);
-	close(fd);
-	return r;
 }
 
 /* The overlay part of a load: the device, its addresses and programs, the netconf. */
@@ -239,7 +163,7 @@ int sx_dataplane_load(const char *pin_dir, const struct sx_overlay_opts *o)
 	r = sx_netconf_read(pin_dir, &nc);
 	if (r)
 		return r;
-	if (!netns_matches(&nc))
+	if (!sx_netconf_is_here(&nc))
 		return sx_dataplane_same_netns(pin_dir);
 	skel = dataplane_bpf__open_opts(&open_opts);
 	if (!skel) {
@@ -252,13 +176,13 @@ int sx_dataplane_load(const char *pin_dir, const struct sx_overlay_opts *o)
 		pr_warn("sockvxctl: cannot load the tc programs: %s\n", strerror(-r));
 		goto out;
 	}
-	nc.netns_ino = current_netns();
+	nc.netns_ino = sx_current_netns();
 	if (o->underlay || nc.vxlan_ifindex) {
 		r = overlay_setup(pin_dir, o, skel, &nc, &created);
 		if (r)
 			goto out;
 	}
-	r = netconf_write(pin_dir, &nc);
+	r = sx_netconf_write(pin_dir, &nc);
 	if (r) {
 		pr_warn("sockvxctl: cannot write the node's network configuration: %s\n",
 			strerror(-r));
@@ -296,7 +220,7 @@ int sx_dataplane_unload(const char *pin_dir, bool force)
 	r = sx_netconf_read(pin_dir, &nc);
 	if (r)
 		return r;
-	if (!netns_matches(&nc)) {
+	if (!sx_netconf_is_here(&nc)) {
 		if (!force)
 			return sx_dataplane_same_netns(pin_dir);
 		pr_warn("sockvxctl: loaded in another network namespace: its VXLAN device and tc filters stay there "

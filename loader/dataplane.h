@@ -12,6 +12,7 @@
 #define SOCKVX_LOADER_DATAPLANE_H
 
 #include <stdbool.h>
+#include "netconf.h"
 #include "sockvx_abi.h"
 
 struct sx_overlay_opts {
@@ -35,12 +36,6 @@ int sx_dataplane_load(const char *pin_dir, const struct sx_overlay_opts *o);
  * which skips the interfaces (they go away with their namespace).
  */
 int sx_dataplane_unload(const char *pin_dir, bool force);
-/* Attaches the pinned from_pod program to a pod's host veth. */
-int sx_dataplane_attach_pod(const char *pin_dir, int ifindex);
-/* 0 if this process runs in the namespace the dataplane was loaded in, else -EXDEV (message printed). */
-int sx_dataplane_same_netns(const char *pin_dir);
-/* The same without a message. */
-int sx_dataplane_same_netns_quiet(const char *pin_dir);
 /*
  * Parses --pod-cidr "CIDR[,CIDR6]" (at most one per family) into the node's
  * own pod-network addresses: the first host address of each CIDR, which the
@@ -48,7 +43,5 @@ int sx_dataplane_same_netns_quiet(const char *pin_dir);
  */
 int sx_parse_pod_cidrs(const char *text, struct sx_endpoint_key *router4,
 		       struct sx_endpoint_key *router6);
-/* Reads the node's netconf (zeroed when absent). 0 or -errno. */
-int sx_netconf_read(const char *pin_dir, struct sx_netconf *nc);
 
 #endif

@@ -13,8 +13,7 @@
 #include "netdev.h"
 #include "parse.h"
 
-/* libnl reports NLE_* codes; callers work with errno values. */
-static int nl_errno(int nlerr)
+int sx_nl_errno(int nlerr)
 {
 	switch (-nlerr) {
 	case NLE_EXIST:
@@ -36,7 +35,7 @@ static int nl_errno(int nlerr)
 	return -EIO;
 }
 
-static struct nl_sock *nl_open(int *r)
+struct nl_sock *sx_nl_open(int *r)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 
@@ -47,7 +46,7 @@ static struct nl_sock *nl_open(int *r)
 	*r = nl_connect(sk, NETLINK_ROUTE);
 	if (*r) {
 		pr_warn("sockvxctl: rtnetlink: %s\n", nl_geterror(*r));
-		*r = nl_errno(*r);
+		*r = sx_nl_errno(*r);
 		nl_socket_free(sk);
 		return NULL;
 	}
@@ -70,7 +69,7 @@ static int link_get(struct nl_sock *sk, const char *name, int ifindex, struct rt
 {
 	int r = rtnl_link_get_kernel(sk, ifindex, name, l);
 
-	return r ? nl_errno(r) : 0;
+	return r ? sx_nl_errno(r) : 0;
 }
 
 int sx_link_get(const char *name, int ifindex, struct sx_link *out)
@@ -79,7 +78,7 @@ int sx_link_get(const char *name, int ifindex, struct sx_link *out)
 	struct nl_sock *sk;
 	int r;
 
-	sk = nl_open(&r);
+	sk = sx_nl_open(&r);
 	if (!sk)
 		return r;
 	r = link_get(sk, name, ifindex, &l);
@@ -98,12 +97,12 @@ int sx_link_ipv4(int ifindex, __u32 *ip4)
 	struct nl_sock *sk;
 	int r;
 
-	sk = nl_open(&r);
+	sk = sx_nl_open(&r);
 	if (!sk)
 		return r;
 	r = rtnl_addr_alloc_cache(sk, &cache);
 	if (r) {
-		r = nl_errno(r);
+		r = sx_nl_errno(r);
 		goto out;
 	}
 	r = -EADDRNOTAVAIL;
@@ -171,7 +170,7 @@ static int vxlan_create(struct nl_sock *sk, const struct sx_vxlan_spec *s)
 		pr_warn("sockvxctl: cannot create %s: %s\n", SX_VXLAN_DEV, nl_geterror(r));
 	nl_addr_put(local);
 	rtnl_link_put(l);
-	return r ? nl_errno(r) : 0;
+	return r ? sx_nl_errno(r) : 0;
 }
 
 /* Brings an existing device to the spec's MTU and flags. */
@@ -188,7 +187,7 @@ static int vxlan_refresh(struct nl_sock *sk, struct rtnl_link *old, const struct
 	rtnl_link_put(change);
 	if (r)
 		pr_warn("sockvxctl: cannot update %s: %s\n", SX_VXLAN_DEV, nl_geterror(r));
-	return r ? nl_errno(r) : 0;
+	return r ? sx_nl_errno(r) : 0;
 }
 
 int sx_vxlan_ensure(const struct sx_vxlan_spec *spec, struct sx_link *out)
@@ -197,7 +196,7 @@ int sx_vxlan_ensure(const struct sx_vxlan_spec *spec, struct sx_link *out)
 	struct nl_sock *sk;
 	int r, match;
 
-	sk = nl_open(&r);
+	sk = sx_nl_open(&r);
 	if (!sk)
 		return r;
 	r = link_get(sk, SX_VXLAN_DEV, 0, &l);
@@ -214,7 +213,7 @@ int sx_vxlan_ensure(const struct sx_vxlan_spec *spec, struct sx_link *out)
 			/* Another port or underlay: the kernel cannot change those in place. */
 			pr_info("%s: settings changed, recreating it\n", SX_VXLAN_DEV);
 			r = rtnl_link_delete(sk, l);
-			r = r ? nl_errno(r) : vxlan_create(sk, spec);
+			r = r ? sx_nl_errno(r) : vxlan_create(sk, spec);
 		}
 		rtnl_link_put(l);
 		l = NULL;
@@ -237,7 +236,7 @@ int sx_vxlan_delete(void)
 	struct nl_sock *sk;
 	int r;
 
-	sk = nl_open(&r);
+	sk = sx_nl_open(&r);
 	if (!sk)
 		return r;
 	r = link_get(sk, SX_VXLAN_DEV, 0, &l);
@@ -246,7 +245,7 @@ int sx_vxlan_delete(void)
 	} else if (!r) {
 		if (rtnl_link_is_vxlan(l) && rtnl_link_vxlan_get_collect_metadata(l) == 1) {
 			r = rtnl_link_delete(sk, l);
-			r = r ? nl_errno(r) : 0;
+			r = r ? sx_nl_errno(r) : 0;
 		} else {
 			pr_warn("sockvxctl: %s is not sockvx's VXLAN device; left alone\n",
 				SX_VXLAN_DEV);
@@ -257,7 +256,7 @@ int sx_vxlan_delete(void)
 	return r;
 }
 
-static struct nl_addr *addr_of(const struct sx_endpoint_key *k, int prefixlen)
+struct nl_addr *sx_nl_addr(const struct sx_endpoint_key *k, int prefixlen)
 {
 	struct nl_addr *a;
 
@@ -279,8 +278,8 @@ int sx_addr_add(int ifindex, const struct sx_endpoint_key *addr)
 
 	if (!a)
 		return -ENOMEM;
-	local = addr_of(addr, addr->family == SX_AF_INET ? 32 : 128);
-	sk = local ? nl_open(&r) : NULL;
+	local = sx_nl_addr(addr, addr->family == SX_AF_INET ? 32 : 128);
+	sk = local ? sx_nl_open(&r) : NULL;
 	if (!sk) {
 		r = local ? r : -ENOMEM;
 		goto out;
@@ -292,7 +291,7 @@ int sx_addr_add(int ifindex, const struct sx_endpoint_key *addr)
 	if (r && r != -NLE_EXIST)
 		pr_warn("sockvxctl: cannot add an address to interface %d: %s\n", ifindex,
 			nl_geterror(r));
-	r = r && r != -NLE_EXIST ? nl_errno(r) : 0;
+	r = r && r != -NLE_EXIST ? sx_nl_errno(r) : 0;
 	nl_socket_free(sk);
 out:
 	if (local)
@@ -320,13 +319,13 @@ int sx_route_set(const struct sx_cidr_key *cidr, int vxlan_ifindex, const struct
 		dst.ip.addr[0] = cidr->ip.addr[3];
 	else
 		dst.ip = cidr->ip;
-	dst_addr = addr_of(&dst, (int)cidr->prefixlen - (v4 ? 96 : 0));
+	dst_addr = sx_nl_addr(&dst, (int)cidr->prefixlen - (v4 ? 96 : 0));
 	if (!dst_addr)
 		goto out;
 	if (src && (v4 ? src->addr[0] : (src->addr[0] | src->addr[1] | src->addr[2] | src->addr[3]))) {
 		pref.family = dst.family;
 		pref.ip = *src;
-		src_addr = addr_of(&pref, v4 ? 32 : 128);
+		src_addr = sx_nl_addr(&pref, v4 ? 32 : 128);
 	}
 	rtnl_route_set_family(route, v4 ? AF_INET : AF_INET6);
 	rtnl_route_set_table(route, RT_TABLE_MAIN);
@@ -339,7 +338,7 @@ int sx_route_set(const struct sx_cidr_key *cidr, int vxlan_ifindex, const struct
 	rtnl_route_nh_set_ifindex(nh, vxlan_ifindex);
 	rtnl_route_add_nexthop(route, nh);
 	nh = NULL; /* the route owns it now */
-	sk = nl_open(&r);
+	sk = sx_nl_open(&r);
 	if (!sk)
 		goto out;
 	if (add) {
@@ -352,7 +351,7 @@ int sx_route_set(const struct sx_cidr_key *cidr, int vxlan_ifindex, const struct
 	if (r)
 		pr_warn("sockvxctl: cannot %s the route to a pod CIDR: %s\n", add ? "add" : "remove",
 			nl_geterror(r));
-	r = r ? nl_errno(r) : 0;
+	r = r ? sx_nl_errno(r) : 0;
 out:
 	if (nh)
 		rtnl_route_nh_free(nh);

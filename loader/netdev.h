@@ -29,6 +29,16 @@ struct sx_vxlan_spec {
 	__u32 mtu;
 };
 
+struct nl_sock;
+struct nl_addr;
+
+/* A connected rtnetlink socket in the caller's namespace; NULL with *r = -errno. */
+struct nl_sock *sx_nl_open(int *r);
+/* libnl reports NLE_* codes; callers work with errno values. */
+int sx_nl_errno(int nlerr);
+/* An address of either family as libnl's nl_addr with a prefix length; NULL if out of memory. */
+struct nl_addr *sx_nl_addr(const struct sx_endpoint_key *k, int prefixlen);
+
 /* Resolves an interface by name (ifindex 0) or index. -ENODEV if absent. */
 int sx_link_get(const char *name, int ifindex, struct sx_link *out);
 /* The first IPv4 address on an interface (network order); -EADDRNOTAVAIL if none. */

@@ -36,6 +36,28 @@ int sx_parse_endpoint(const char *text, struct sx_endpoint_key *key)
 	return -EINVAL;
 }
 
+int sx_parse_ip_prefix(const char *text, struct sx_endpoint_key *key, int *prefixlen)
+{
+	char ip[INET6_ADDRSTRLEN + 1];
+	const char *slash = text ? strchr(text, '/') : NULL;
+	size_t n = slash ? (size_t)(slash - text) : 0;
+	char *end;
+	long len;
+
+	if (!slash || n == 0 || n >= sizeof(ip) || !isdigit((unsigned char)slash[1]))
+		return -EINVAL;
+	memcpy(ip, text, n);
+	ip[n] = '\0';
+	errno = 0;
+	len = strtol(slash + 1, &end, 10);
+	if (errno || *end || sx_parse_endpoint(ip, key))
+		return -EINVAL;
+	if (len < 0 || len > (key->family == SX_AF_INET ? 32 : 128))
+		return -EINVAL;
+	*prefixlen = (int)len;
+	return 0;
+}
+
 const char *sx_format_endpoint(const struct sx_endpoint_key *key, char *buf, size_t len)
 {
 	int af = key->family == SX_AF_INET6 ? AF_INET6 : AF_INET;

@@ -8,6 +8,11 @@
 
 /* Parses an IPv4 or IPv6 address (no prefix) into an endpoint key. 0 or -EINVAL. */
 int sx_parse_endpoint(const char *text, struct sx_endpoint_key *key);
+/*
+ * Parses an interface address with its prefix length, "10.244.1.5/24" or
+ * "fd00::5/64" (host bits are the point here, unlike sx_parse_cidr). 0 or -EINVAL.
+ */
+int sx_parse_ip_prefix(const char *text, struct sx_endpoint_key *key, int *prefixlen);
 /* Formats an endpoint key as text. Returns buf. */
 const char *sx_format_endpoint(const struct sx_endpoint_key *key, char *buf, size_t len);
 /* Parses a TCP port 1..65535. 0 or -EINVAL. */

@@ -91,3 +91,29 @@ int sx_pin_replace(int fd, const char *pin_dir, const char *name)
 		return -errno;
 	return bpf_obj_pin(fd, path) ? -errno : 0;
 }
+
+int sx_map_add_all(int fd, const void *keys, size_t key_size, const void *value, int n,
+		   char **names, const char *what, __u64 update_flags)
+{
+	const char *k = keys;
+	char added[n > 0 ? n : 1];
+	int i, r;
+
+	memset(added, 0, sizeof(added));
+	for (i = 0; i < n; i++) {
+		if (!bpf_map_update_elem(fd, k + (size_t)i * key_size, value, update_flags)) {
+			added[i] = 1;
+			continue;
+		}
+		if (errno == EEXIST)
+			continue;
+		r = -errno;
+		pr_warn("sockvx: %s add %s: %s%s\n", what, names ? names[i] : "", strerror(-r),
+			r == -E2BIG ? " (the map is full)" : "");
+		while (--i >= 0) /* roll back what this call added */
+			if (added[i])
+				bpf_map_delete_elem(fd, k + (size_t)i * key_size);
+		return r;
+	}
+	return 0;
+}

@@ -4,6 +4,7 @@
 #define SOCKVX_PINS_H
 
 #include <stddef.h>
+#include <linux/types.h>
 
 /* Programs and links pinned next to the maps (names are versioned too). */
 #define SX_PIN_PROG_SOCKOPS "prog_sockops_v1"
@@ -42,4 +43,12 @@ int sx_pin_exists(const char *pin_dir, const char *name);
  */
 int sx_pins_lock(const char *pin_dir);
 
+/*
+ * Adds every key of an array to a map with one value (update_flags:
+ * BPF_NOEXIST keeps an existing entry, BPF_ANY replaces it). On a failure it
+ * removes the keys this call wrote, so a list is applied whole or not at all.
+ * names[i] names keys[i] in messages (names may be NULL). 0 or -errno.
+ */
+int sx_map_add_all(int fd, const void *keys, size_t key_size, const void *value, int n,
+		   char **names, const char *what, __u64 update_flags);
 #endif

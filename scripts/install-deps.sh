@@ -26,7 +26,9 @@ PACKAGES=(
 	iputils-ping                             # ICMP reachability in the e2e tests
 	libcmocka-dev                            # unit test framework
 	netperf sockperf iperf3                  # benchmarks and the demo
-	containernetworking-plugins              # CNI bridge/host-local: the bench's Flannel-style path
+	containernetworking-plugins              # CNI host-local/bridge/ptp: IPAM, chained mode, bench
+	libjansson-dev                           # JSON with a static archive: the CNI binary is static
+	podman containerd runc busybox-static    # real CNI clients for the e2e tests (busybox image)
 	clang-tidy cppcheck clang-format shellcheck # make check / make format
 )
 

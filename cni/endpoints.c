@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "netconf.h"
+#include "endpoints.h"
+#include "parse.h"
+#include "pins.h"
+#include "tc.h"
+
+int sx_cni_node_ready(const char *pin_dir, bool main_mode, char *why, size_t len)
+{
+	static const char *const needed[] = { SX_MAP_ENDPOINTS, SX_MAP_SOCKHASH,
+					      SX_PIN_LINK_SOCKOPS, SX_PIN_PROG_FROM_POD };
+	size_t i, n = main_mode ? 4 : 3;
+
+	for (i = 0; i < n; i++) {
+		if (!sx_pin_exists(pin_dir, needed[i])) {
+			snprintf(why, len, "%s/%s is missing; run: sockvxctl load --pin-dir %s",
+				 pin_dir, needed[i], pin_dir);
+			return -ENOENT;
+		}
+	}
+	/* The veths a main-mode ADD creates must live where the tc programs were set up. */
+	if (main_mode && sx_dataplane_same_netns_quiet(pin_dir)) {
+		snprintf(why, len, "sockvx in %s was loaded in another network namespace", pin_dir);
+		return -EXDEV;
+	}
+	return 0;
+}
+
+static int open_endpoints(const char *pin_dir, struct sx_cni_error *err)
+{
+	int fd = sx_pin_open(pin_dir, SX_MAP_ENDPOINTS, 1);
+
+	if (fd < 0)
+		sx_cni_fail(err, SX_CNI_E_DATAPLANE, "cannot open the endpoint map", "%s/%s: %s",
+			    pin_dir, SX_MAP_ENDPOINTS, strerror(-fd));
+	return fd;
+}
+
+int sx_cni_endpoints_add(const char *pin_dir, const struct sx_endpoint_key *keys, int n,
+			 const struct sx_endpoint *ep, struct sx_cni_error *err)
+{
+	int fd = open_endpoints(pin_dir, err), r, i;
+
+	if (fd < 0)
+		return err->code;
+	/* An entry left by a pod that had the address before is stale: replace it. */
+	r = sx_map_add_all(fd, keys, sizeof(keys[0]), ep, n, NULL, "endpoint", BPF_ANY);
+	if (r) {
+		sx_cni_fail(err, SX_CNI_E_DATAPLANE, "cannot register the pod's addresses",
+			    "%s%s", strerror(-r), r == -E2BIG ? " (the endpoint map is full)" : "");
+	} else if (ep->ifindex && (r = sx_dataplane_attach_pod(pin_dir, (int)ep->ifindex))) {
+		sx_cni_fail(err, SX_CNI_E_DATAPLANE, "cannot attach the tc program to the pod's veth",
+			    "ifindex %u: %s", ep->ifindex, strerror(-r));
+		for (i = 0; i < n; i++)
+			bpf_map_delete_elem(fd, &keys[i]);
+	}
+	close(fd);
+	return r ? err->code : 0;
+}
+
+void sx_cni_endpoints_del(const char *pin_dir, const struct sx_endpoint_key *keys, int n,
+			  __u32 ifindex)
+{
+	int fd = sx_pin_open(pin_dir, SX_MAP_ENDPOINTS, 1), i;
+	struct sx_endpoint cur;
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (!bpf_map_lookup_elem(fd, &keys[i], &cur) && cur.ifindex == ifindex)
+			bpf_map_delete_elem(fd, &keys[i]);
+	close(fd);
+}
+
+void sx_cni_endpoints_del_wired(const char *pin_dir, __u32 ifindex)
+{
+	struct sx_endpoint_key key, next, *prev = NULL;
+	int fd = sx_pin_open(pin_dir, SX_MAP_ENDPOINTS, 1);
+	struct sx_endpoint cur;
+
+	if (fd < 0 || !ifindex)
+		goto out;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		/* Deleting the current key would restart the walk: look one key ahead. */
+		if (prev && !bpf_map_lookup_elem(fd, prev, &cur) && cur.ifindex == ifindex)
+			bpf_map_delete_elem(fd, prev);
+		key = next;
+		prev = &key;
+	}
+	if (prev && !bpf_map_lookup_elem(fd, prev, &cur) && cur.ifindex == ifindex)
+		bpf_map_delete_elem(fd, prev);
+out:
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The id of the pinned from_pod program, 0 if unknown. */
+static __u32 pinned_prog_id(const char *pin_dir)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd = sx_pin_open(pin_dir, SX_PIN_PROG_FROM_POD, 1);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id;
+}
+
+int sx_cni_endpoints_check(const char *pin_dir, const struct sx_endpoint_key *keys, int n,
+			   const struct sx_endpoint *ep, struct sx_cni_error *err)
+{
+	int fd = open_endpoints(pin_dir, err), i;
+	struct sx_endpoint cur;
+	char ip[64];
+	__u32 want, have;
+
+	if (fd < 0)
+		return err->code;
+	for (i = 0; i < n; i++) {
+		sx_format_endpoint(&keys[i], ip, sizeof(ip));
+		if (bpf_map_lookup_elem(fd, &keys[i], &cur))
+			sx_cni_fail(err, SX_CNI_E_DRIFT, "the pod's networking differs from its ADD result",
+				    "%s is not in the endpoint map", ip);
+		else if (cur.ifindex != ep->ifindex ||
+			 (ep->ifindex && memcmp(cur.pod_mac, ep->pod_mac, sizeof(cur.pod_mac))))
+			sx_cni_fail(err, SX_CNI_E_DRIFT, "the pod's networking differs from its ADD result",
+				    "the endpoint entry of %s belongs to another interface", ip);
+		if (err->code)
+			break;
+	}
+	close(fd);
+	if (err->code || !ep->ifindex)
+		return err->code;
+	want = pinned_prog_id(pin_dir);
+	have = sx_tc_prog_id((int)ep->ifindex, BPF_TC_INGRESS);
+	if (!want || have != want)
+		return sx_cni_fail(err, SX_CNI_E_DRIFT, "the pod's networking differs from its ADD result",
+				   "the host veth (ifindex %u) runs tc program id %u, not from_pod (id %u)",
+				   ep->ifindex, have, want);
+	return 0;
+}

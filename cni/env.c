@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <ctype.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include "env.h"
+
+static const struct {
+	const char *name;
+	enum sx_cni_verb verb;
+} verbs[] = {
+	{ "ADD", SX_CNI_ADD },	       { "DEL", SX_CNI_DEL },	  { "CHECK", SX_CNI_CHECK },
+	{ "VERSION", SX_CNI_VERSION }, { "STATUS", SX_CNI_STATUS }, { "GC", SX_CNI_GC },
+};
+
+int sx_cni_valid_container_id(const char *id)
+{
+	size_t i;
+
+	if (!id || !isalnum((unsigned char)id[0]))
+		return 0;
+	for (i = 1; id[i]; i++)
+		if (!isalnum((unsigned char)id[i]) && !strchr("_.-", id[i]))
+			return 0;
+	return 1;
+}
+
+int sx_cni_valid_ifname(const char *name)
+{
+	size_t i, len = name ? strlen(name) : 0;
+
+	if (len == 0 || len >= IF_NAMESIZE || !strcmp(name, ".") || !strcmp(name, ".."))
+		return 0;
+	for (i = 0; i < len; i++)
+		if (name[i] == '/' || name[i] == ':' || isspace((unsigned char)name[i]))
+			return 0;
+	return 1;
+}
+
+static const char *getenv_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+int sx_cni_env_read(struct sx_cni_env *env, struct sx_cni_error *err)
+{
+	char missing[128] = "";
+	size_t i;
+	int needs_sandbox;
+
+	memset(env, 0, sizeof(*env));
+	env->command = getenv_nonempty("CNI_COMMAND");
+	if (!env->command)
+		return sx_cni_fail(err, SX_CNI_E_ENV, "required environment variable missing",
+				   "CNI_COMMAND is not set");
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(env->command, verbs[i].name))
+			break;
+	if (i == sizeof(verbs) / sizeof(verbs[0]))
+		return sx_cni_fail(err, SX_CNI_E_ENV, "unknown CNI_COMMAND",
+				   "CNI_COMMAND=%.64s; expected ADD, DEL, CHECK, VERSION, STATUS or GC",
+				   env->command);
+	env->verb = verbs[i].verb;
+	env->container_id = getenv_nonempty("CNI_CONTAINERID");
+	env->netns = getenv_nonempty("CNI_NETNS");
+	env->ifname = getenv_nonempty("CNI_IFNAME");
+	env->args = getenv("CNI_ARGS") ? getenv("CNI_ARGS") : "";
+	env->path = getenv_nonempty("CNI_PATH");
+
+	needs_sandbox = env->verb == SX_CNI_ADD || env->verb == SX_CNI_DEL ||
+			env->verb == SX_CNI_CHECK;
+	/* GC releases leases through the IPAM plugin, so it needs the plugin path. */
+	if (env->verb == SX_CNI_GC && !env->path)
+		return sx_cni_fail(err, SX_CNI_E_ENV, "required environment variables missing",
+				   "GC needs: CNI_PATH");
+	if (!needs_sandbox)
+		return 0;
+	if (!env->container_id)
+		strcat(missing, " CNI_CONTAINERID");
+	if (!env->netns && env->verb != SX_CNI_DEL)
+		strcat(missing, " CNI_NETNS");
+	if (!env->ifname)
+		strcat(missing, " CNI_IFNAME");
+	if (!env->path)
+		strcat(missing, " CNI_PATH");
+	if (*missing)
+		return sx_cni_fail(err, SX_CNI_E_ENV, "required environment variables missing",
+				   "%s needs:%s", env->command, missing);
+	if (!sx_cni_valid_container_id(env->container_id))
+		return sx_cni_fail(err, SX_CNI_E_ENV, "invalid CNI_CONTAINERID",
+				   "'%.80s': it must match [A-Za-z0-9][A-Za-z0-9_.-]*",
+				   env->container_id);
+	if (!sx_cni_valid_ifname(env->ifname))
+		return sx_cni_fail(err, SX_CNI_E_ENV, "invalid CNI_IFNAME",
+				   "'%.80s': an interface name has 1 to %d characters, none of '/', ':' or spaces",
+				   env->ifname, IF_NAMESIZE - 1);
+	if (env->netns && env->netns[0] != '/')
+		return sx_cni_fail(err, SX_CNI_E_ENV, "invalid CNI_NETNS",
+				   "'%.200s' is not an absolute path", env->netns);
+	return 0;
+}

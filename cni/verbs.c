@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "netconf.h"
+#include "netdev.h"
+#include "endpoints.h"
+#include "ipam.h"
+#include "log.h"
+#include "netns.h"
+#include "parse.h"
+#include "podlink.h"
+#include "result.h"
+#include "store.h"
+#include "verbs.h"
+#include "version.h"
+
+/* The pod MTU when the node has no overlay: a plain Ethernet link. */
+#define SX_MTU_NO_OVERLAY 1500
+
+static int open_sandbox(const struct sx_cni_env *env, struct sx_cni_error *err)
+{
+	int fd = sx_netns_open(env->netns);
+
+	if (fd == -ENOENT)
+		sx_cni_fail(err, SX_CNI_E_CONTAINER, "the container's network namespace does not exist",
+			    "CNI_NETNS=%s", env->netns);
+	else if (fd == -EINVAL)
+		sx_cni_fail(err, SX_CNI_E_ENV, "CNI_NETNS is not a network namespace",
+			    "CNI_NETNS=%s", env->netns);
+	else if (fd < 0)
+		sx_cni_fail(err, SX_CNI_E_IO, "cannot open the container's network namespace", "%s: %s",
+			    env->netns, strerror(-fd));
+	return fd;
+}
+
+static int lock_store(const struct sx_cni_conf *conf, bool exclusive, struct sx_cni_error *err)
+{
+	int fd = sx_store_lock(conf->data_dir, conf->name, exclusive);
+
+	if (fd < 0)
+		sx_cni_fail(err, SX_CNI_E_IO, "cannot use the data directory", "%s/%s: %s",
+			    conf->data_dir, conf->name, strerror(-fd));
+	return fd;
+}
+
+/* The pod MTU: configured, else the overlay's (underlay minus VXLAN), else Ethernet's. */
+static unsigned int pod_mtu(const struct sx_cni_conf *conf)
+{
+	struct sx_netconf nc;
+	struct sx_link vx;
+
+	if (conf->mtu)
+		return conf->mtu;
+	if (!sx_netconf_read(conf->pin_dir, &nc) && nc.vxlan_ifindex &&
+	    !sx_link_get(NULL, (int)nc.vxlan_ifindex, &vx))
+		return vx.mtu;
+	return SX_MTU_NO_OVERLAY;
+}
+
+static void ipam_release(struct sx_cni_run *run, const char *container_id, const char *ifname)
+{
+	struct sx_ipam_call call = { "DEL", container_id, ifname, NULL };
+	struct sx_cni_error quiet = { 0 };
+
+	/* Undoing an ADD: the ADD's own error is what the runtime must see. */
+	if (sx_ipam_exec(&run->env, &run->conf, &call, NULL, &quiet))
+		pr_warn("sockvx: releasing the addresses of %s/%s: %s: %s\n", container_id, ifname,
+			quiet.msg, quiet.details);
+}
+
+static int parse_ipam_result(struct sx_cni_run *run, json_t *obj, struct sx_cni_result *ipam)
+{
+	char why[256];
+	int i;
+
+	if (sx_cni_result_parse(obj, ipam, why, sizeof(why)))
+		return sx_cni_fail(&run->err, SX_CNI_E_IPAM, "the IPAM plugin's result is malformed",
+				   "%s", why);
+	if (!ipam->n_ips)
+		return sx_cni_fail(&run->err, SX_CNI_E_IPAM, "the IPAM plugin returned no address",
+				   "%s gave an empty \"ips\"", run->conf.ipam_type);
+	for (i = 0; i < ipam->n_ips; i++)
+		if (ipam->ips[i].addr.family == SX_AF_INET6 && pod_mtu(&run->conf) < SX_CNI_MTU_MIN_IPV6)
+			return sx_cni_fail(&run->err, SX_CNI_E_CONFIG, "invalid network configuration",
+					   "field \"mtu\": IPv6 needs at least 1280");
+	return 0;
+}
+
+static void record_ips(struct sx_attachment *rec, const struct sx_cni_result *res)
+{
+	int i;
+
+	for (rec->n_ips = 0, i = 0; i < res->n_ips && i < SX_STORE_MAX_IPS; i++)
+		rec->ips[rec->n_ips++] = res->ips[i].addr;
+}
+
+static int add_main(struct sx_cni_run *run)
+{
+	struct sx_cni_conf *conf = &run->conf;
+	struct sx_cni_env *env = &run->env;
+	struct sx_ipam_call call = { "ADD", env->container_id, env->ifname, env->netns };
+	struct sx_cni_result ipam = { 0 }, res = { 0 };
+	struct sx_endpoint ep = { .flags = SX_EP_F_LOCAL };
+	struct sx_podlink_spec spec;
+	struct sx_attachment rec = { 0 };
+	char host_name[IF_NAMESIZE];
+	struct sx_link host, pod;
+	json_t *ipam_json = NULL;
+	int r, nsfd = -1;
+
+	sx_podlink_host_name(env->container_id, env->ifname, host_name);
+	if (sx_ipam_exec(env, conf, &call, &ipam_json, &run->err))
+		goto out;
+	if (parse_ipam_result(run, ipam_json, &ipam))
+		goto release;
+	nsfd = open_sandbox(env, &run->err);
+	spec = (struct sx_podlink_spec){ host_name, env->ifname, nsfd, env->netns, pod_mtu(conf) };
+	if (nsfd < 0 || sx_podlink_create(&spec, &ipam, &host, &pod, &res, &run->err))
+		goto release;
+	if (!res.dns && conf->dns)
+		res.dns = json_incref(conf->dns);
+	ep.ifindex = (__u32)host.ifindex;
+	memcpy(ep.pod_mac, pod.mac, sizeof(ep.pod_mac));
+	memcpy(ep.host_mac, host.mac, sizeof(ep.host_mac));
+	snprintf(rec.container_id, sizeof(rec.container_id), "%s", env->container_id);
+	snprintf(rec.ifname, sizeof(rec.ifname), "%s", env->ifname);
+	snprintf(rec.host_name, sizeof(rec.host_name), "%s", host_name);
+	rec.main_mode = true;
+	rec.host_ifindex = ep.ifindex;
+	record_ips(&rec, &res);
+	if (sx_cni_endpoints_add(conf->pin_dir, rec.ips, rec.n_ips, &ep, &run->err))
+		goto unlink;
+	r = sx_store_put(conf->data_dir, conf->name, &rec);
+	if (r) {
+		sx_cni_fail(&run->err, SX_CNI_E_IO, "cannot record the attachment", "%s: %s",
+			    conf->data_dir, strerror(-r));
+		sx_cni_endpoints_del(conf->pin_dir, rec.ips, rec.n_ips, ep.ifindex);
+		goto unlink;
+	}
+	run->out = sx_cni_result_build(&res, conf->version, conf->cni_version);
+	if (run->out)
+		goto out;
+	sx_cni_fail(&run->err, SX_CNI_E_IO, "out of memory", NULL);
+	sx_store_del(conf->data_dir, conf->name, env->container_id, env->ifname);
+	sx_cni_endpoints_del(conf->pin_dir, rec.ips, rec.n_ips, ep.ifindex);
+unlink:
+	sx_podlink_delete(host_name);
+release:
+	ipam_release(run, env->container_id, env->ifname);
+out:
+	if (nsfd >= 0)
+		close(nsfd);
+	sx_cni_result_free(&res);
+	sx_cni_result_free(&ipam);
+	json_decref(ipam_json);
+	return run->err.code;
+}
+
+/* The addresses of the container's interface in a result: those of a sandbox interface. */
+static int sandbox_ips(const struct sx_cni_result *res, struct sx_endpoint_key *keys, int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < res->n_ips && n < max; i++) {
+		int f = res->ips[i].iface;
+
+		/* Without an interface index the address is the container's (IPAM-style result). */
+		if (f < 0 || res->ifaces[f].sandbox[0])
+			keys[n++] = res->ips[i].addr;
+	}
+	return n;
+}
+
+static int parse_prev_result(struct sx_cni_run *run, struct sx_cni_result *prev)
+{
+	char why[256];
+
+	if (sx_cni_result_parse(run->conf.prev_result, prev, why, sizeof(why)))
+		return sx_cni_fail(&run->err, SX_CNI_E_DECODE, "cannot decode prevResult", "%s", why);
+	return 0;
+}
+
+static int add_chained(struct sx_cni_run *run)
+{
+	struct sx_cni_conf *conf = &run->conf;
+	struct sx_endpoint ep = { .flags = SX_EP_F_LOCAL }; /* socket-only: ifindex 0 */
+	struct sx_attachment rec = { 0 };
+	struct sx_cni_result prev;
+	int r;
+
+	if (parse_prev_result(run, &prev))
+		return run->err.code;
+	snprintf(rec.container_id, sizeof(rec.container_id), "%s", run->env.container_id);
+	snprintf(rec.ifname, sizeof(rec.ifname), "%s", run->env.ifname);
+	rec.n_ips = sandbox_ips(&prev, rec.ips, SX_STORE_MAX_IPS);
+	sx_cni_result_free(&prev);
+	if (!rec.n_ips)
+		pr_info("sockvx: prevResult has no container address; nothing to accelerate\n");
+	if (sx_cni_endpoints_add(conf->pin_dir, rec.ips, rec.n_ips, &ep, &run->err))
+		return run->err.code;
+	r = sx_store_put(conf->data_dir, conf->name, &rec);
+	if (r) {
+		sx_cni_endpoints_del(conf->pin_dir, rec.ips, rec.n_ips, 0);
+		return sx_cni_fail(&run->err, SX_CNI_E_IO, "cannot record the attachment", "%s: %s",
+				   conf->data_dir, strerror(-r));
+	}
+	/* The previous plugin's result is the chain's result: passed on as it came. */
+	run->out = json_incref(conf->prev_result);
+	return 0;
+}
+
+int sx_cni_add(struct sx_cni_run *run)
+{
+	struct sx_cni_conf *conf = &run->conf;
+	struct sx_attachment rec;
+	int main_mode = sx_cni_conf_is_main(conf), lock, nsfd;
+	char why[512];
+
+	/* Nothing is touched on a node where sockvx is not (yet) loaded. */
+	if (sx_cni_node_ready(conf->pin_dir, main_mode, why, sizeof(why)))
+		return sx_cni_fail(&run->err, SX_CNI_E_TRY_AGAIN, "sockvx is not loaded on this node",
+				   "%s", why);
+	/* A namespace that is not there fails before anything is allocated. */
+	nsfd = open_sandbox(&run->env, &run->err);
+	if (nsfd < 0)
+		return run->err.code;
+	close(nsfd);
+	lock = lock_store(conf, false, &run->err);
+	if (lock < 0)
+		return run->err.code;
+	if (!sx_store_get(conf->data_dir, conf->name, run->env.container_id, run->env.ifname, &rec))
+		sx_cni_fail(&run->err, SX_CNI_E_EXISTS, "the container is attached to this network already",
+			    "container %s, interface %s: a second ADD needs a DEL first",
+			    run->env.container_id, run->env.ifname);
+	else if (main_mode)
+		add_main(run);
+	else
+		add_chained(run);
+	close(lock);
+	return run->err.code;
+}
+
+/* Undoes an attachment: endpoints, the veth, the IPAM lease, the record, in that order. */
+static int detach(struct sx_cni_run *run, const struct sx_attachment *rec, bool have_rec,
+		  const char *container_id, const char *ifname)
+{
+	struct sx_cni_conf *conf = &run->conf;
+	/* The record knows what ADD did; without one, the configuration says. */
+	bool main_mode = have_rec ? rec->main_mode : sx_cni_conf_is_main(conf);
+	char host_name[IF_NAMESIZE];
+	struct sx_link host;
+	int r;
+
+	sx_podlink_host_name(container_id, ifname, host_name);
+	if (have_rec) {
+		sx_cni_endpoints_del(conf->pin_dir, rec->ips, rec->n_ips,
+				     rec->main_mode ? rec->host_ifindex : 0);
+	} else if (main_mode && !sx_link_get(host_name, 0, &host)) {
+		/* No record (an ADD that died midway): whatever is wired to our veth. */
+		sx_cni_endpoints_del_wired(conf->pin_dir, (__u32)host.ifindex);
+	} else if (!main_mode && conf->prev_result) {
+		struct sx_endpoint_key keys[SX_STORE_MAX_IPS];
+		struct sx_cni_result prev;
+		char why[256];
+
+		if (!sx_cni_result_parse(conf->prev_result, &prev, why, sizeof(why))) {
+			sx_cni_endpoints_del(conf->pin_dir, keys,
+					     sandbox_ips(&prev, keys, SX_STORE_MAX_IPS), 0);
+			sx_cni_result_free(&prev);
+		}
+	}
+	if (main_mode) {
+		struct sx_ipam_call call = { "DEL", container_id, ifname, NULL };
+
+		r = sx_podlink_delete(host_name);
+		if (r)
+			return sx_cni_fail(&run->err, SX_CNI_E_LINK, "cannot delete the pod's veth",
+					   "%s: %s", host_name, strerror(-r));
+		if (!conf->ipam)
+			pr_warn("sockvx: %s/%s was attached in main mode, but this configuration has no "
+				"ipam section to release its addresses with\n", container_id, ifname);
+		else if (sx_ipam_exec(&run->env, conf, &call, NULL, &run->err))
+			return run->err.code;
+	}
+	r = sx_store_del(conf->data_dir, conf->name, container_id, ifname);
+	if (r)
+		return sx_cni_fail(&run->err, SX_CNI_E_IO, "cannot remove the attachment's record",
+				   "%s: %s", conf->data_dir, strerror(-r));
+	return 0;
+}
+
+int sx_cni_del(struct sx_cni_run *run)
+{
+	struct sx_cni_conf *conf = &run->conf;
+	struct sx_attachment rec;
+	int lock, have_rec;
+
+	lock = lock_store(conf, false, &run->err);
+	if (lock < 0)
+		return run->err.code;
+	have_rec = !sx_store_get(conf->data_dir, conf->name, run->env.container_id, run->env.ifname,
+				 &rec);
+	detach(run, &rec, have_rec, run->env.container_id, run->env.ifname);
+	close(lock);
+	return run->err.code;
+}
+
+static int drift(struct sx_cni_run *run, const char *fmt, const char *a, const char *b)
+{
+	return sx_cni_fail(&run->err, SX_CNI_E_DRIFT, "the pod's networking differs from its ADD result",
+			   fmt, a, b);
+}
+
+/* The MAC prevResult gives for the container interface; zero if none. */
+static void prev_mac(const struct sx_cni_result *prev, const char *ifname, __u8 mac[6])
+{
+	int i;
+
+	memset(mac, 0, 6);
+	for (i = 0; i < prev->n_ifaces; i++)
+		if (*prev->ifaces[i].sandbox && !strcmp(prev->ifaces[i].name, ifname))
+			sx_parse_mac(prev->ifaces[i].mac, mac);
+}
+
+static int check_main(struct sx_cni_run *run, const struct sx_attachment *rec,
+		      const struct sx_cni_result *prev, int nsfd)
+{
+	struct sx_cni_conf *conf = &run->conf;
+	struct sx_ipam_call call = { "CHECK", run->env.container_id, run->env.ifname, run->env.netns };
+	struct sx_podlink_spec spec = { rec->host_name, run->env.ifname, nsfd, run->env.netns, conf->mtu };
+	struct sx_endpoint ep = { .flags = SX_EP_F_LOCAL };
+	struct sx_endpoint_key keys[SX_STORE_MAX_IPS];
+	struct sx_link host;
+
+	if (sx_ipam_exec(&run->env, conf, &call, NULL, &run->err))
+		return run->err.code;
+	if (sx_link_get(rec->host_name, 0, &host) || (__u32)host.ifindex != rec->host_ifindex)
+		return drift(run, "the host veth %s of %s is gone", rec->host_name, run->env.ifname);
+	if (sx_podlink_check(&spec, prev, &run->err))
+		return run->err.code;
+	ep.ifindex = rec->host_ifindex;
+	prev_mac(prev, run->env.ifname, ep.pod_mac);
+	return sx_cni_endpoints_check(conf->pin_dir, keys, sandbox_ips(prev, keys, SX_STORE_MAX_IPS),
+				      &ep, &run->err);
+}
+
+int sx_cni_check(struct sx_cni_run *run)
+{
+	struct sx_cni_conf *conf = &run->conf;
+	struct sx_endpoint ep = { .flags = SX_EP_F_LOCAL };
+	struct sx_endpoint_key keys[SX_STORE_MAX_IPS];
+	struct sx_cni_result prev;
+	struct sx_attachment rec;
+	char why[512];
+	int nsfd;
+
+	if (!conf->prev_result)
+		return sx_cni_fail(&run->err, SX_CNI_E_CONFIG, "invalid network configuration",
+				   "field \"prevResult\": CHECK needs the result of the ADD");
+	if (sx_cni_node_ready(conf->pin_dir, sx_cni_conf_is_main(conf), why, sizeof(why)))
+		return sx_cni_fail(&run->err, SX_CNI_E_TRY_AGAIN, "sockvx is not loaded on this node",
+				   "%s", why);
+	if (sx_store_get(conf->data_dir, conf->name, run->env.container_id, run->env.ifname, &rec))
+		return drift(run, "no sockvx attachment for container %s, interface %s",
+			     run->env.container_id, run->env.ifname);
+	if (parse_prev_result(run, &prev))
+		return run->err.code;
+	nsfd = open_sandbox(&run->env, &run->err);
+	if (nsfd >= 0) {
+		if (rec.main_mode)
+			check_main(run, &rec, &prev, nsfd);
+		else
+			sx_cni_endpoints_check(conf->pin_dir, keys,
+					       sandbox_ips(&prev, keys, SX_STORE_MAX_IPS), &ep,
+					       &run->err);
+		close(nsfd);
+	}
+	sx_cni_result_free(&prev);
+	return run->err.code;
+}
+
+int sx_cni_status(struct sx_cni_run *run)
+{
+	char why[512];
+
+	if (sx_cni_node_ready(run->conf.pin_dir, sx_cni_conf_is_main(&run->conf), why, sizeof(why)))
+		return sx_cni_fail(&run->err, SX_CNI_E_NOT_READY, "sockvx is not loaded on this node",
+				   "%s", why);
+	return 0;
+}
+
+struct gc_walk {
+	struct sx_cni_run *run;
+	int released;
+};
+
+static int gc_one(const struct sx_attachment *rec, void *arg)
+{
+	struct gc_walk *w = arg;
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(w->run->conf.valid_attachments, i, a)
+		if (!strcmp(json_string_value(json_object_get(a, "containerID")), rec->container_id) &&
+		    !strcmp(json_string_value(json_object_get(a, "ifname")), rec->ifname))
+			return 0;
+	pr_info("sockvx: GC: releasing container %s, interface %s\n", rec->container_id, rec->ifname);
+	/* One stale attachment failing must not keep the others: the first error is reported. */
+	detach(w->run, rec, true, rec->container_id, rec->ifname);
+	w->released++;
+	return 0;
+}
+
+int sx_cni_gc(struct sx_cni_run *run)
+{
+	struct gc_walk w = { run, 0 };
+	int lock = lock_store(&run->conf, true, &run->err), r;
+
+	if (lock < 0)
+		return run->err.code;
+	r = sx_store_foreach(run->conf.data_dir, run->conf.name, gc_one, &w);
+	if (r)
+		sx_cni_fail(&run->err, SX_CNI_E_IO, "cannot read the attachment records", "%s: %s",
+			    run->conf.data_dir, strerror(-r));
+	pr_info("sockvx: GC released %d attachment(s)\n", w.released);
+	close(lock);
+	return run->err.code;
+}
+
+int sx_cni_version(struct sx_cni_run *run)
+{
+	json_t *list = json_array();
+	int i;
+
+	for (i = 0; sx_cni_versions[i]; i++)
+		json_array_append_new(list, json_string(sx_cni_versions[i]));
+	run->out = json_pack("{s:s, s:o}", "cniVersion", SX_CNI_VERSION_LATEST, "supportedVersions",
+			     list);
+	return run->out ? 0 : sx_cni_fail(&run->err, SX_CNI_E_IO, "out of memory", NULL);
+}
