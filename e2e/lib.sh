@@ -236,9 +236,7 @@ sx_tcp_outsegs() {
 # An underlay namespace holds a bridge; node N is a namespace with "ul0"
 # (10.99.0.N/24) on that bridge, its own cgroup ($SX_CG/nN), its own pin dir
 # ($SX_PIN-nN) and pod CIDRs 10.244.N.0/24 and fd00:244:N::/64. Pods are wired
-# as the CNI plugin wires them: a veth with the pod MTU, /32 and /128 host
-# routes and static neighbours on the node, a link-local gateway with a static
-# neighbour in the pod, and `sockvxctl endpoint add --dev`.
+# by the real sockvx CNI plugin (sx_cluster_pod).
 SX_UL_NS="sx${SX_ID}-ul"
 SX_UNDERLAY_MTU=1500
 SX_POD_MTU=$((SX_UNDERLAY_MTU - 50))
@@ -294,40 +292,51 @@ sx_cluster_node() {
 		--pod-cidr "10.244.$n.0/24,fd00:244:$n::/64" "$@" >/dev/null
 }
 
-# sx_cluster_pod N NAME IDX: pod NAME on node N with 10.244.N.IDX and fd00:244:N::IDX.
+# --- the CNI plugin, invoked as a container runtime invokes it ---------------
+SOCKVX_CNI="$OUTPUT/sockvx"
+SX_CNI_NET="sx${SX_ID}net"
+
+# sx_cni_conf N [IP...]: node N's main-mode network configuration: host-local
+# IPAM over the node's pod CIDRs, sockvx's records and leases under $SX_TMP.
+# IPs ask host-local for those addresses (runtimeConfig "ips", as kubelet's
+# static-IP capability passes them).
+sx_cni_conf() {
+	local n=$1 ips=""
+	shift
+	(($#)) && ips=$(printf '"%s",' "$@") && ips=",\"runtimeConfig\":{\"ips\":[${ips%,}]}"
+	cat <<EOF
+{"cniVersion":"1.0.0","name":"$SX_CNI_NET","type":"sockvx","pinDir":"$(sx_node_pin "$n")",
+ "dataDir":"$SX_TMP/cni-n$n"$ips,
+ "ipam":{"type":"host-local","dataDir":"$SX_TMP/ipam-n$n",
+  "ranges":[[{"subnet":"10.244.$n.0/24"}],[{"subnet":"fd00:244:$n::/64"}]]}}
+EOF
+}
+
+# sx_cni N VERB CONTAINER NETNS [CNI_ARGS] < config: runs the plugin in node
+# N's namespace with the CNI_* environment a runtime sets (CNI_IFNAME eth0).
+sx_cni() {
+	local n=$1 verb=$2 cid=$3 netns=$4 args=${5:-}
+	sx_on "$n" env CNI_COMMAND="$verb" CNI_CONTAINERID="$cid" CNI_NETNS="$netns" \
+		CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni CNI_ARGS="$args" "$SOCKVX_CNI"
+}
+
+# sx_cluster_pod N NAME IDX: pod NAME on node N with 10.244.N.IDX and
+# fd00:244:N::IDX, wired by the sockvx CNI plugin (main mode, host-local IPAM
+# asked for those addresses). Its ADD result is in $SX_TMP/pod-NAME.json.
 sx_cluster_pod() {
-	local n=$1 name=$2 idx=$3 ns="sx${SX_ID}-$2" hveth="sx${SX_ID}$2" hmac pmac
-	local ip4="10.244.$n.$idx" ip6="fd00:244:$n::$idx"
+	local n=$1 name=$2 idx=$3 ns="sx${SX_ID}-$2"
 	ip netns add "$ns"
 	SX_PODS+=("$ns")
 	SX_POD_CG[$name]="$SX_CG/n$n"
-	ip link add "$hveth" netns "$(sx_node_ns "$n")" mtu "$SX_POD_MTU" type veth \
-		peer name eth0 netns "$ns" mtu "$SX_POD_MTU"
-	hmac=$(sx_on "$n" ip -j link show dev "$hveth" | jq -r '.[0].address')
-	pmac=$(ip -n "$ns" -j link show dev eth0 | jq -r '.[0].address')
-	sx_on "$n" sh -ec "
-		sysctl -qw net.ipv6.conf.$hveth.accept_dad=0
-		ip link set $hveth up
-		ip addr add fe80::1/64 dev $hveth nodad
-		ip route add $ip4/32 dev $hveth
-		ip -6 route add $ip6/128 dev $hveth
-		ip neigh replace $ip4 lladdr $pmac dev $hveth nud permanent
-		ip -6 neigh replace $ip6 lladdr $pmac dev $hveth nud permanent
-	"
-	nsenter --net="/run/netns/$ns" sh -ec "
-		sysctl -qw net.ipv6.conf.eth0.accept_dad=0
-		ip link set lo up
-		ip link set eth0 up
-		ip addr add $ip4/32 dev eth0
-		ip -6 addr add $ip6/128 dev eth0 nodad
-		ip route add 169.254.1.1 dev eth0 scope link
-		ip route add default via 169.254.1.1 dev eth0
-		ip neigh replace 169.254.1.1 lladdr $hmac dev eth0 nud permanent
-		ip -6 route add default via fe80::1 dev eth0
-		ip -6 neigh replace fe80::1 lladdr $hmac dev eth0 nud permanent
-	"
-	sx_nctl "$n" endpoint add "$ip4" "$ip6" --dev "$hveth" --mac "$pmac" >/dev/null
+	# The runtime's loopback plugin would bring lo up; local tools use it.
+	ip -n "$ns" link set lo up
+	sx_cni_conf "$n" "10.244.$n.$idx" "fd00:244:$n::$idx" |
+		sx_cni "$n" ADD "$ns" "/run/netns/$ns" >"$SX_TMP/pod-$name.json" ||
+		sx_die "CNI ADD of pod $name failed: $(cat "$SX_TMP/pod-$name.json")"
 }
+
+# sx_pod_hveth NAME: the host end of a CNI-wired pod's veth.
+sx_pod_hveth() { jq -r '.interfaces[0].name' "$SX_TMP/pod-$1.json"; }
 
 # sx_cluster_routes: every node learns every other node's pod CIDRs.
 sx_cluster_routes() {

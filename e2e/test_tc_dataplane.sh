@@ -92,7 +92,7 @@ after=$(sx_nstat 1 tc_arp_replied)
 check "... its ARP request for the gateway was answered by from_pod ($((after - before)))" \
 	test $((after - before)) -ge 1
 check "... and its neighbour entry names the host veth's MAC" sh -c \
-	"ip -n sx${SX_ID}-n1a neigh show 169.254.1.1 | grep -qi \$(ip -n $(sx_node_ns 1) -j link show sx${SX_ID}n1a | jq -r '.[0].address')"
+	"ip -n sx${SX_ID}-n1a neigh show 169.254.1.1 | grep -qi \$(ip -n $(sx_node_ns 1) -j link show $(sx_pod_hveth n1a) | jq -r '.[0].address')"
 
 # --- VXLAN from outside the cluster --------------------------------------------
 # A rogue host on the underlay with a plain kernel VXLAN device aimed at node 1.
@@ -129,16 +129,16 @@ d=$(delta 1 sockets_inserted sx_pod n1a netperf -H 10.244.2.2 -l 1 -t TCP_RR)
 check "cross-node TCP is not accelerated ($d sockets)" test "$d" = 0
 
 # --- load twice, unload ------------------------------------------------------------
-filters() { sx_on 1 tc filter show dev "sx${SX_ID}n1a" ingress | grep -c 'direct-action'; }
+filters() { sx_on 1 tc filter show dev "$(sx_pod_hveth n1a)" ingress | grep -c 'direct-action'; }
 load_again() {
 	sx_nctl 1 load --cgroup "$SX_CG/n1" --underlay ul0 --pod-cidr 10.244.1.0/24,fd00:244:1::/64 >/dev/null
 }
 check "load twice is harmless" load_again
 check "... a pod veth still has exactly one sockvx filter ($(filters))" test "$(filters)" -eq 1
 check "... and traffic still flows across nodes" reach n1a 10.244.2.3
-routes=$(sx_on 1 ip route show proto 92 | wc -l)
+routes=$(sx_on 1 ip route show proto 92 dev sockvx_vxlan | wc -l)
 check "node 1 has one route per remote pod CIDR family ($routes)" test "$routes" -eq 1
-routes6=$(sx_on 1 ip -6 route show proto 92 | wc -l)
+routes6=$(sx_on 1 ip -6 route show proto 92 dev sockvx_vxlan | wc -l)
 check "... and for IPv6 ($routes6)" test "$routes6" -eq 1
 check "load from another network namespace is refused" \
 	sh -c "! '$SOCKVXCTL' load --pin-dir '$(sx_node_pin 2)' --cgroup '$SX_CG/n2' 2>/dev/null"
@@ -146,6 +146,6 @@ unload_node2() { sx_nctl 2 unload >/dev/null; }
 check "unload node 2" unload_node2
 check "... removes its VXLAN device" sh -c "! ip -n $(sx_node_ns 2) link show sockvx_vxlan >/dev/null 2>&1"
 check "... and the tc filter of its pods" \
-	test "$(sx_on 2 tc filter show dev "sx${SX_ID}n2a" ingress | grep -c direct-action)" -eq 0
+	test "$(sx_on 2 tc filter show dev "$(sx_pod_hveth n2a)" ingress | grep -c direct-action)" -eq 0
 check "... and its pins" test ! -e "$(sx_node_pin 2)"
 sx_done

@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The sockvx CNI plugin driven as a runtime drives it: every verb in every
+# supported spec version, main and chained mode, rollback, idempotent DEL,
+# CHECK drift, GC, STATUS, parallel ADD/DEL, and the errors bad input gets.
+source "$(dirname "$0")/lib.sh"
+
+sx_setup
+sx_underlay_create
+sx_cluster_node 1
+PIN=$(sx_node_pin 1)
+NET=$SX_CNI_NET
+RECORDS="$SX_TMP/cni-n1/$NET"
+LEASES="$SX_TMP/ipam-n1/$NET"
+
+# conf VERSION [jq filter]: node 1's main-mode configuration, edited by the filter.
+conf() { sx_cni_conf 1 | jq -c --arg v "$1" ".cniVersion = \$v | ${2:-.}"; }
+# run_cni VERB CID NETNS CONF [extra env...]: the plugin's stdout; $SX_TMP/rc its status.
+run_cni() {
+	local verb=$1 cid=$2 netns=$3 cfg=$4
+	shift 4
+	set +e
+	sx_on 1 env CNI_COMMAND="$verb" CNI_CONTAINERID="$cid" CNI_NETNS="$netns" CNI_IFNAME=eth0 \
+		CNI_PATH=/usr/lib/cni "$@" "$SOCKVX_CNI" <<<"$cfg" 2>>"$SX_TMP/stderr"
+	echo $? >"$SX_TMP/rc"
+	set -e
+}
+rc() { cat "$SX_TMP/rc"; }
+code() { jq -r '.code // empty' <<<"$1"; }
+# jqt FILTER [args]: jq as a test: true when the filter yields true.
+jqt() { jq -e "$@" >/dev/null; }
+# newpod NAME: an empty pod namespace whose processes run in node 1's cgroup.
+newpod() {
+	ip netns add "sx${SX_ID}-$1"
+	SX_PODS+=("sx${SX_ID}-$1")
+	SX_POD_CG[$1]="$SX_CG/n1"
+	ip -n "sx${SX_ID}-$1" link set lo up
+}
+nspath() { echo "/run/netns/sx${SX_ID}-$1"; }
+pod_ip() { jq -r ".ips[] | select(.address | test(\"${2:-\\\\.}\")) | .address" <<<"$1" | head -1 | cut -d/ -f1; }
+endpoints() { sx_nctl 1 endpoint list --json; }
+has_endpoint() { endpoints | jqt --arg ip "$1" 'any(.[]; .ip == $ip)'; }
+lease_count() { find "$LEASES" -maxdepth 1 -name '*[0-9a-f]' -newer "$SX_TMP" 2>/dev/null | grep -cv last_reserved || true; }
+host_veths() { sx_on 1 ip -j link show | jq -r '.[].ifname' | grep -c '^sx[0-9a-f]\{12\}$' || true; }
+records() { find "$RECORDS" -maxdepth 1 -name '*:*' 2>/dev/null | wc -l; }
+pings() { sx_pod "$1" ping -c 1 -W 2 "$2" >/dev/null 2>&1; }
+nothing_left() { [[ $(host_veths) -eq 0 && $(lease_count) -eq 0 && $(records) -eq 0 ]] && ! endpoints | jqt 'length > 0'; }
+
+# --- VERSION ------------------------------------------------------------------
+out=$(run_cni VERSION "" "" "")
+check "VERSION with empty stdin lists 0.3.0 ... 1.1.0" \
+	test "$(jq -c .supportedVersions <<<"$out")" = '["0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"]'
+out=$(run_cni VERSION "" "" '{"cniVersion":"0.3.1"}')
+check "VERSION answers in the newest version it speaks" test "$(jq -r .cniVersion <<<"$out")" = 1.1.0
+
+# --- ADD, CHECK, DEL in every supported version (main mode) ------------------
+newpod peer
+peer=$(run_cni ADD peer "$(nspath peer)" "$(conf 1.0.0)")
+peer_ip=$(pod_ip "$peer")
+for v in 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0; do
+	newpod "p$v"
+	out=$(run_cni ADD "c$v" "$(nspath "p$v")" "$(conf "$v")")
+	check "$v: ADD succeeds" test "$(rc)" -eq 0
+	check "$v: the result has cniVersion $v" test "$(jq -r .cniVersion <<<"$out")" = "$v"
+	if [[ $v == 0.* ]]; then
+		check "$v: ips carry a version" jqt 'all(.ips[]; .version == "4" or .version == "6")' <<<"$out"
+	else
+		check "$v: ips carry no version" jqt 'all(.ips[]; has("version") | not)' <<<"$out"
+	fi
+	if [[ $v == 1.1.0 ]]; then
+		check "$v: interfaces report their MTU" jqt ".interfaces[1].mtu == $SX_POD_MTU" <<<"$out"
+	fi
+	check "$v: the pod interface is eth0 in the sandbox" \
+		jqt --arg ns "$(nspath "p$v")" '.interfaces[1] | .name == "eth0" and .sandbox == $ns' <<<"$out"
+	check "$v: one IPv4 /32 and one IPv6 /128, through interface 1" \
+		jqt '[.ips[] | select(.interface == 1) | .address | test("/32$|/128$")] == [true, true]' <<<"$out"
+	ip4=$(pod_ip "$out")
+	check "$v: the pod reaches another pod" pings "p$v" "$peer_ip"
+	check "$v: the pod's address is an endpoint" has_endpoint "$ip4"
+	check "$v: the pod's MTU is the overlay's ($SX_POD_MTU)" \
+		test "$(ip -n "sx${SX_ID}-p$v" -j link show eth0 | jq '.[0].mtu')" -eq "$SX_POD_MTU"
+	withprev=$(conf "$v" ".prevResult = $out")
+	run_cni CHECK "c$v" "$(nspath "p$v")" "$withprev" >"$SX_TMP/out"
+	if [[ $v == 0.3.* ]]; then
+		check "$v: CHECK is refused with code 1 (introduced in 0.4.0)" test "$(code "$(cat "$SX_TMP/out")")" = 1
+	else
+		check "$v: CHECK passes on an intact pod" test "$(rc)" -eq 0
+	fi
+	run_cni DEL "c$v" "$(nspath "p$v")" "$withprev" >/dev/null
+	check "$v: DEL succeeds" test "$(rc)" -eq 0
+	check "$v: DEL removed the endpoint" sh -c "! $SOCKVXCTL endpoint list --json --pin-dir $PIN | grep -q '\"$ip4\"'"
+	run_cni DEL "c$v" "" "$(conf "$v")" >/dev/null
+	check "$v: a second DEL, without CNI_NETNS, succeeds" test "$(rc)" -eq 0
+done
+run_cni DEL peer "$(nspath peer)" "$(conf 1.0.0)" >/dev/null
+check "after DEL of every pod: no veth, lease, record or endpoint is left" nothing_left
+
+# --- errors: code, message, and nothing changed ------------------------------
+newpod e
+expect_code() {
+	local what=$1 want=$2 out
+	shift 2
+	out=$(run_cni "$@")
+	if [[ $(rc) -ne 0 && $(code "$out") == "$want" ]] && jqt '.msg | length > 0' <<<"$out"; then
+		ok "$what: code $want ($(jq -r '.msg' <<<"$out"))"
+	else
+		fail "$what: expected code $want, got rc $(rc): $out"
+	fi
+}
+good=$(conf 1.0.0)
+expect_code "missing CNI_COMMAND" 4 "" c1 "$(nspath e)" "$good"
+expect_code "unknown CNI_COMMAND" 4 FROB c1 "$(nspath e)" "$good"
+expect_code "missing CNI_CONTAINERID" 4 ADD "" "$(nspath e)" "$good"
+expect_code "invalid CNI_CONTAINERID" 4 ADD "bad/id" "$(nspath e)" "$good"
+expect_code "missing CNI_NETNS on ADD" 4 ADD c1 "" "$good"
+expect_code "a relative CNI_NETNS" 4 ADD c1 "netns/e" "$good"
+expect_code "CNI_IFNAME longer than 15 characters" 4 ADD c1 "$(nspath e)" "$good" CNI_IFNAME=eth0123456789abc
+expect_code "CNI_IFNAME with a slash" 4 ADD c1 "$(nspath e)" "$good" CNI_IFNAME=a/b
+expect_code "missing CNI_PATH" 4 ADD c1 "$(nspath e)" "$good" CNI_PATH=
+expect_code "a netns that does not exist" 3 ADD c1 "/run/netns/sx${SX_ID}-absent" "$good"
+expect_code "CNI_NETNS that is not a namespace" 4 ADD c1 "$SX_TMP/rc" "$good"
+expect_code "configuration that is not JSON" 6 ADD c1 "$(nspath e)" '{"cniVersion": '
+expect_code "duplicate keys" 6 ADD c1 "$(nspath e)" '{"cniVersion":"1.0.0","cniVersion":"1.0.0"}'
+expect_code "an unsupported cniVersion" 1 ADD c1 "$(nspath e)" "$(conf 9.9.9)"
+expect_code "mtu that is not a number" 7 ADD c1 "$(nspath e)" "$(conf 1.0.0 '.mtu = "big"')"
+out=$(run_cni ADD c1 "$(nspath e)" "$(conf 1.0.0 '.pinDir = "relative/pins"')")
+check "a relative pinDir is code 7 naming the field" \
+	jqt '.code == 7 and (.details | contains("pinDir"))' <<<"$out"
+expect_code "an ipam section without type" 7 ADD c1 "$(nspath e)" "$(conf 1.0.0 '.ipam = {}')"
+expect_code "an IPAM plugin that is not in CNI_PATH" 100 ADD c1 "$(nspath e)" "$(conf 1.0.0 '.ipam.type = "nosuchipam"')"
+expect_code "ADD on a node where sockvx is not loaded" 11 ADD c1 "$(nspath e)" \
+	"$(conf 1.0.0 ".pinDir = \"$SX_TMP/empty-pins\"")"
+expect_code "STATUS in a 1.0.0 configuration (introduced in 1.1.0)" 1 STATUS "" "" "$good"
+expect_code "GC without cni.dev/valid-attachments" 7 GC "" "" "$(conf 1.1.0)"
+check "bad input changed nothing (no veth, lease, record, endpoint)" nothing_left
+check "stdout carried only JSON, logs went to stderr" grep -q 'sockvx: ADD failed' "$SX_TMP/stderr"
+
+# --- ADD rolls back ------------------------------------------------------------
+ip -n "sx${SX_ID}-e" link add eth0 type veth peer name sxpeer0
+out=$(run_cni ADD c1 "$(nspath e)" "$good")
+check "ADD where eth0 exists in the pod fails (code $(code "$out"))" test "$(rc)" -ne 0
+check "... and releases its lease, removes the veth, records nothing" nothing_left
+ip -n "sx${SX_ID}-e" link del eth0
+
+# --- a second ADD for the same container and interface -------------------------
+newpod a
+first=$(run_cni ADD ca "$(nspath a)" "$good")
+out=$(run_cni ADD ca "$(nspath a)" "$good")
+check "a second ADD for the same container and interface is refused (code 103)" test "$(code "$out")" = 103
+newpod b
+second=$(run_cni ADD cb "$(nspath b)" "$good")
+check "... and the first attachment still works" pings a "$(pod_ip "$second")"
+
+# --- acceleration: TCP between two CNI-wired pods goes through sk_msg ---------
+accel_check() {
+	local client=$1 server_ip=$2 what=$3 before after
+	before=$(sx_nstat 1 messages_redirected)
+	sx_pod "$client" netperf -H "$server_ip" -p 12865 -l 1 -t TCP_RR >"$SX_TMP/netperf.out" 2>&1 || true
+	[[ $V == 1 ]] && { cat "$SX_TMP/netperf.out"; sx_nctl 1 stats; } >&2
+	after=$(sx_nstat 1 messages_redirected)
+	check "$what: TCP between the pods is accelerated ($((after - before)) messages redirected)" \
+		test $((after - before)) -gt 100
+}
+sx_netserver b
+accel_check a "$(pod_ip "$second")" "main mode"
+
+# --- CHECK reports drift ---------------------------------------------------------
+withprev=$(conf 1.0.0 ".prevResult = $first")
+ip -n "sx${SX_ID}-a" addr del "$(pod_ip "$first")/32" dev eth0
+out=$(run_cni CHECK ca "$(nspath a)" "$withprev")
+check "CHECK reports a missing pod address (code 104)" \
+	jqt --arg ip "$(pod_ip "$first")" '.code == 104 and (.details | contains($ip))' <<<"$out"
+ip -n "sx${SX_ID}-a" addr add "$(pod_ip "$first")/32" dev eth0
+run_cni CHECK ca "$(nspath a)" "$withprev" >/dev/null
+check "... and passes once the address is back" test "$(rc)" -eq 0
+sx_nctl 1 endpoint del "$(pod_ip "$first")" >/dev/null
+out=$(run_cni CHECK ca "$(nspath a)" "$withprev")
+check "CHECK reports a missing endpoint entry" jqt '.code == 104 and (.details | contains("endpoint"))' <<<"$out"
+
+# --- STATUS ------------------------------------------------------------------------
+run_cni STATUS "" "" "$(conf 1.1.0)" >/dev/null
+check "STATUS on a loaded node succeeds" test "$(rc)" -eq 0
+out=$(run_cni STATUS "" "" "$(conf 1.1.0 ".pinDir = \"$SX_TMP/empty-pins\"")")
+check "STATUS where sockvx is not loaded says code 50" jqt '.code == 50' <<<"$out"
+
+# --- DEL after the pod's namespace is gone ------------------------------------------
+ip netns del "sx${SX_ID}-a"
+run_cni DEL ca "" "$good" >/dev/null
+check "DEL with the namespace gone and no CNI_NETNS succeeds" test "$(rc)" -eq 0
+check "... and removes its endpoints and lease" sh -c \
+	"! $SOCKVXCTL endpoint list --json --pin-dir $PIN | grep -q '\"$(pod_ip "$first")\"' &&
+	 ! grep -rlqx ca $LEASES"
+run_cni DEL never-added "" "$good" >/dev/null
+check "DEL of a container never added succeeds" test "$(rc)" -eq 0
+
+# --- GC ---------------------------------------------------------------------------
+for p in g1 g2 g3; do
+	newpod "$p"
+	run_cni ADD "$p" "$(nspath "$p")" "$(conf 1.1.0)" >"$SX_TMP/$p.json"
+done
+gc=$(conf 1.1.0 '."cni.dev/valid-attachments" = [{"containerID":"g1","ifname":"eth0"},{"containerID":"cb","ifname":"eth0"}]')
+run_cni GC "" "" "$gc" >/dev/null
+check "GC succeeds" test "$(rc)" -eq 0
+check "GC keeps the listed attachments (2 records)" test "$(records)" -eq 2
+check "GC released the others' leases" sh -c "! grep -rlqxE 'g2|g3' $LEASES"
+check "GC removed their endpoints" sh -c \
+	"! $SOCKVXCTL endpoint list --json --pin-dir $PIN | grep -qE '\"($(pod_ip "$(cat "$SX_TMP/g2.json")")|$(pod_ip "$(cat "$SX_TMP/g3.json")"))\"'"
+check "GC removed their veths" test "$(host_veths)" -eq 2
+check "a listed pod still works after GC" pings g1 "$(pod_ip "$second")"
+for p in g1 cb; do run_cni DEL "$p" "" "$good" >/dev/null; done
+check "after DEL of the rest, nothing is left" nothing_left
+
+# --- parallel ADD and DEL, as kubelet runs them ------------------------------------
+for i in $(seq 1 8); do newpod "par$i"; done
+pids=()
+for i in $(seq 1 8); do
+	run_cni ADD "par$i" "$(nspath "par$i")" "$good" >"$SX_TMP/par$i.json" &
+	pids+=($!)
+done
+wait "${pids[@]}"
+n=$(for i in $(seq 1 8); do jq -r '.ips[0].address' "$SX_TMP/par$i.json"; done | sort -u | grep -c /32)
+check "8 parallel ADDs give 8 distinct working pods" test "$n" -eq 8
+check "... that reach each other" pings par1 "$(pod_ip "$(cat "$SX_TMP/par8.json")")"
+pids=()
+for i in $(seq 1 8); do
+	run_cni DEL "par$i" "$(nspath "par$i")" "$good" >/dev/null &
+	pids+=($!)
+done
+wait "${pids[@]}"
+check "8 parallel DELs leave nothing behind" nothing_left
+
+# --- chained mode: bridge + host-local first, sockvx second -------------------------
+chain_conf='{"cniVersion":"1.0.0","name":"'$NET'c","type":"bridge","bridge":"sx'$SX_ID'br","isGateway":true,
+ "ipam":{"type":"host-local","dataDir":"'$SX_TMP'/ipam-chain","ranges":[[{"subnet":"10.245.1.0/24"}]]}}'
+sockvx_chained=$(jq -nc --arg pin "$PIN" --arg data "$SX_TMP/cni-n1" --arg net "${NET}c" \
+	'{cniVersion:"1.0.0", name:$net, type:"sockvx", pinDir:$pin, dataDir:$data}')
+# chain_add POD (POD made by newpod): bridge's ADD, then sockvx's with its result.
+chain_add() {
+	local p=$1 prev
+	prev=$(sx_on 1 env CNI_COMMAND=ADD CNI_CONTAINERID="$p" CNI_NETNS="$(nspath "$p")" CNI_IFNAME=eth0 \
+		CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge <<<"$chain_conf")
+	echo "$prev" >"$SX_TMP/$p.prev"
+	run_cni ADD "$p" "$(nspath "$p")" "$(jq -c --argjson p "$prev" '.prevResult = $p' <<<"$sockvx_chained")"
+}
+chain_del() {
+	local p=$1
+	run_cni DEL "$p" "$(nspath "$p")" "$(jq -c --argjson p "$(cat "$SX_TMP/$p.prev")" '.prevResult = $p' <<<"$sockvx_chained")"
+	sx_on 1 env CNI_COMMAND=DEL CNI_CONTAINERID="$p" CNI_NETNS="$(nspath "$p")" CNI_IFNAME=eth0 \
+		CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge <<<"$chain_conf"
+}
+newpod ch1
+newpod ch2
+out=$(chain_add ch1)
+check "chained ADD succeeds" test "$(rc)" -eq 0
+check "chained ADD passes prevResult through unchanged" \
+	test "$(jq -S . <<<"$out")" = "$(jq -S . "$SX_TMP/ch1.prev")"
+chain_add ch2 >/dev/null
+ch1_ip=$(pod_ip "$(cat "$SX_TMP/ch1.prev")")
+ch2_ip=$(pod_ip "$(cat "$SX_TMP/ch2.prev")")
+check "chained mode registers the pod addresses as socket-only endpoints" \
+	sh -c "$SOCKVXCTL endpoint list --json --pin-dir $PIN | jq -e 'any(.[]; .ip == \"$ch1_ip\" and .ifindex == 0)' >/dev/null"
+sx_netserver ch2
+accel_check ch1 "$ch2_ip" "chained mode"
+withprev=$(jq -c --argjson p "$(cat "$SX_TMP/ch1.prev")" '.prevResult = $p' <<<"$sockvx_chained")
+run_cni CHECK ch1 "$(nspath ch1)" "$withprev" >/dev/null
+check "chained CHECK passes" test "$(rc)" -eq 0
+chain_del ch1 >/dev/null
+chain_del ch2 >/dev/null
+check "chained DEL removes the endpoints" sh -c "! $SOCKVXCTL endpoint list --json --pin-dir $PIN | grep -qE '\"($ch1_ip|$ch2_ip)\"'"
+check "... and the records" test "$(find "$SX_TMP/cni-n1/${NET}c" -name '*:*' | wc -l)" -eq 0
+
+# --- logFile ------------------------------------------------------------------------
+run_cni DEL nothing "" "$(conf 1.0.0 ".logFile = \"$SX_TMP/sockvx.log\" | .logLevel = \"debug\" | .ipam.type = \"nosuch\"")" >"$SX_TMP/out"
+check "logFile receives the log, stamped per invocation" grep -q 'DEL nothing/eth0 sockvx: DEL failed' "$SX_TMP/sockvx.log"
+check "... and stdout stays a single JSON document" jqt '.code == 100' "$SX_TMP/out"
+
+sx_done
