@@ -189,7 +189,7 @@ out:
 
 /* Turns a plugin's failure into our error, keeping its words. */
 static int plugin_failed(const char *type, const char *command, const char *out, int status,
-			 struct sx_cni_error *err, int *code_out)
+			 struct sx_cni_error *err)
 {
 	json_t *e = out ? json_loads(out, 0, NULL) : NULL;
 	json_t *code = json_object_get(e, "code"), *msg = json_object_get(e, "msg"),
@@ -197,7 +197,6 @@ static int plugin_failed(const char *type, const char *command, const char *out,
 	char what[128];
 	int c = json_is_integer(code) ? (int)json_integer_value(code) : 0;
 
-	*code_out = c;
 	snprintf(what, sizeof(what), "IPAM plugin %s failed (%s)", type, command);
 	if (json_is_string(msg))
 		sx_cni_fail(err, c > 0 && c < 100 ? c : SX_CNI_E_IPAM, what, "%s%s%s",
@@ -216,7 +215,7 @@ int sx_ipam_exec(const struct sx_cni_env *env, const struct sx_cni_conf *conf,
 	const char *type = conf->ipam_type, *version = NULL;
 	char path[PATH_MAX], *envbuf[4] = { 0 }, *out = NULL, *text = NULL;
 	char **envp = NULL;
-	int status, r, attempt, code = 0;
+	int status, r, attempt;
 
 	if (result)
 		*result = NULL;
@@ -252,7 +251,7 @@ int sx_ipam_exec(const struct sx_cni_env *env, const struct sx_cni_conf *conf,
 				continue;
 			}
 		}
-		plugin_failed(type, call->command, out, status, err, &code);
+		plugin_failed(type, call->command, out, status, err);
 		goto out;
 	}
 	if (result) {

@@ -452,8 +452,13 @@ static int check_inside(const struct sx_podlink_spec *s, const struct sx_cni_res
 		snprintf(why, len, "%s is down", s->ifname);
 	else if (s->mtu && pod.mtu != s->mtu)
 		snprintf(why, len, "%s has MTU %u, expected %u", s->ifname, pod.mtu, s->mtu);
-	if (*why || rtnl_addr_alloc_cache(sk, &addrs))
+	if (*why)
 		goto out;
+	r = rtnl_addr_alloc_cache(sk, &addrs);
+	if (r) {
+		snprintf(why, len, "cannot list the pod's addresses: %s", nl_geterror(r));
+		goto out;
+	}
 	for (i = 0; i < want->n_ips; i++) {
 		if (want->ips[i].iface >= 0 && want->ips[i].iface < want->n_ifaces &&
 		    strcmp(want->ifaces[want->ips[i].iface].name, s->ifname))

@@ -46,6 +46,8 @@ records() { find "$RECORDS" -maxdepth 1 -name '*:*' 2>/dev/null | wc -l; }
 pings() { sx_pod "$1" ping -c 1 -W 2 "$2" >/dev/null 2>&1; }
 nothing_left() { [[ $(host_veths) -eq 0 && $(lease_count) -eq 0 && $(records) -eq 0 ]] && ! endpoints | jqt 'length > 0'; }
 
+check "the plugin binary is statically linked" sh -c "! ldd $SOCKVX_CNI >/dev/null 2>&1"
+
 # --- VERSION ------------------------------------------------------------------
 out=$(run_cni VERSION "" "" "")
 check "VERSION with empty stdin lists 0.3.0 ... 1.1.0" \
@@ -268,6 +270,17 @@ chain_del ch1 >/dev/null
 chain_del ch2 >/dev/null
 check "chained DEL removes the endpoints" sh -c "! $SOCKVXCTL endpoint list --json --pin-dir $PIN | grep -qE '\"($ch1_ip|$ch2_ip)\"'"
 check "... and the records" test "$(find "$SX_TMP/cni-n1/${NET}c" -name '*:*' | wc -l)" -eq 0
+
+# --- the example configurations are valid ------------------------------------------
+for f in "$SX_ROOT"/cni/examples/*.conflist; do
+	ex=$(jq -c --arg pin "$PIN" --arg data "$SX_TMP/examples" --arg log "$SX_TMP/example.log" \
+		'. as $l | .plugins[] | select(.type == "sockvx") | .cniVersion = $l.cniVersion |
+		 .name = $l.name | .pinDir = $pin | .dataDir = $data |
+		 if .logFile then .logFile = $log else . end |
+		 if .ipam then .ipam.dataDir = ($data + "/ipam") else . end' "$f")
+	run_cni DEL example "" "$ex" >/dev/null
+	check "$(basename "$f"): sockvx's entry is a valid configuration" test "$(rc)" -eq 0
+done
 
 # --- logFile ------------------------------------------------------------------------
 run_cni DEL nothing "" "$(conf 1.0.0 ".logFile = \"$SX_TMP/sockvx.log\" | .logLevel = \"debug\" | .ipam.type = \"nosuch\"")" >"$SX_TMP/out"
