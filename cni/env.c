@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <ctype.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "env.h"
@@ -35,6 +36,13 @@ int sx_cni_valid_ifname(const char *name)
 		if (name[i] == '/' || name[i] == ':' || isspace((unsigned char)name[i]))
 			return 0;
 	return 1;
+}
+
+static void append(char *buf, size_t len, const char *word)
+{
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, len - used, "%s", word);
 }
 
 static const char *getenv_nonempty(const char *name)
@@ -78,13 +86,13 @@ int sx_cni_env_read(struct sx_cni_env *env, struct sx_cni_error *err)
 	if (!needs_sandbox)
 		return 0;
 	if (!env->container_id)
-		strcat(missing, " CNI_CONTAINERID");
+		append(missing, sizeof(missing), " CNI_CONTAINERID");
 	if (!env->netns && env->verb != SX_CNI_DEL)
-		strcat(missing, " CNI_NETNS");
+		append(missing, sizeof(missing), " CNI_NETNS");
 	if (!env->ifname)
-		strcat(missing, " CNI_IFNAME");
+		append(missing, sizeof(missing), " CNI_IFNAME");
 	if (!env->path)
-		strcat(missing, " CNI_PATH");
+		append(missing, sizeof(missing), " CNI_PATH");
 	if (*missing)
 		return sx_cni_fail(err, SX_CNI_E_ENV, "required environment variables missing",
 				   "%s needs:%s", env->command, missing);

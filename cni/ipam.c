@@ -215,7 +215,7 @@ int sx_ipam_exec(const struct sx_cni_env *env, const struct sx_cni_conf *conf,
 	const char *type = conf->ipam_type, *version = NULL;
 	char path[PATH_MAX], *envbuf[4] = { 0 }, *out = NULL, *text = NULL;
 	char **envp = NULL;
-	int status, r, attempt;
+	int status = 0, r, attempt;
 
 	if (result)
 		*result = NULL;

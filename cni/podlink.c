@@ -436,7 +436,7 @@ static int check_inside(const struct sx_podlink_spec *s, const struct sx_cni_res
 {
 	struct nl_cache *addrs = NULL;
 	struct rtnl_link *l = NULL;
-	struct sx_link pod;
+	struct sx_link pod = { 0 };
 	struct nl_sock *sk;
 	int r, i;
 	char ip[64];
