@@ -59,7 +59,7 @@ TEST_TOOL_BINS := $(patsubst test/tools/%.c,$(OUTPUT)/tools/%,$(TEST_TOOL_SRCS))
 .DEFAULT_GOAL := all
 # The objects are inputs of the skeletons and of the loader: keep them.
 .SECONDARY: $(BPF_OBJS) $(TEST_BPF_OBJS)
-.PHONY: all help deps test test-unit test-e2e demo bench check format clean
+.PHONY: all help deps test test-unit test-e2e demo bench bench-cni check format clean
 
 all: $(OUTPUT)/sockvxctl $(OUTPUT)/sockvx $(TEST_TOOL_BINS) ## build everything (default)
 
@@ -137,26 +137,62 @@ demo: deps ## install deps, build, run the two-pod sandbox demo
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)OUTPUT=$(OUTPUT) e2e/demo.sh
 
+bench-cni: all ## benchmark pod set-up: sockvx vs ptp (BENCH_CNI_ARGS="--reps 50 --out DIR")
+	$(Q)OUTPUT=$(OUTPUT) bench/cni.sh $(BENCH_CNI_ARGS)
+
 bench: all ## run the benchmark (BENCH_ARGS="--reps 7 --len 5 --out DIR")
 	$(Q)OUTPUT=$(OUTPUT) bench/bench.sh $(BENCH_ARGS)
 
 check: $(SKELS) ## static analysis (clang-tidy, cppcheck, shellcheck if present)
 	@# Findings count in our sources only; generated skeletons are libbpf's.
-	$(Q)clang-tidy --quiet $(LOADER_SRCS) $(TEST_UNIT_SRCS) $(TEST_BPF_SRCS) $(TEST_TOOL_SRCS) -- $(CFLAGS) -Itest/unit \
+	$(Q)clang-tidy --quiet $(LOADER_SRCS) $(TEST_UNIT_SRCS) $(TEST_BPF_SRCS) $(TEST_TOOL_SRCS) $(FUZZ_SRCS) -- $(CFLAGS) -Itest/unit -Icni \
 		2>/dev/null | tee $(OUTPUT)/clang-tidy.log | grep -E '^[^ ]*(loader|test|bpf|cni)/[^:]+:[0-9]+:[0-9]+: warning' \
 		&& { echo "clang-tidy: findings above" >&2; exit 1; } || true
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr -I bpf/include -I loader \
+		--inline-suppr -I bpf/include -I loader -I cni \
 		-D'LIBBPF_OPTS(T,N,...)=struct T N = {0}' \
 		-D'DECLARE_LIBBPF_OPTS(T,N,...)=struct T N = {0}' \
-		$(LOADER_SRCS) $(TEST_TOOL_SRCS)
+		$(LOADER_SRCS) $(TEST_TOOL_SRCS) $(CNI_TEST_SRCS) $(FUZZ_SRCS)
 	$(Q)if command -v shellcheck >/dev/null; then \
-		shellcheck -x -P SCRIPTDIR -S warning scripts/*.sh test/*.sh e2e/*.sh bench/*.sh; fi
+		shellcheck -x -P SCRIPTDIR -S warning scripts/*.sh test/*.sh test/fuzz/*.sh e2e/*.sh bench/*.sh; fi
 
 format: ## format C sources with the kernel's .clang-format
 	$(Q)clang-format -i $(shell find bpf loader test cni -name '*.[ch]' 2>/dev/null)
 
 clean: ## remove generated files
 	$(Q)rm -rf $(OUTPUT)
+
+# ---- CNI unit tests and fuzzing (test/unit/test_cni_*.c, test/fuzz/) ----
+# CNI unit tests link the plugin's objects (all but main.o) and jansson as
+# well; this rule is more specific than $(OUTPUT)/test/%, so it wins.
+CNI_TEST_SRCS := $(wildcard test/unit/test_cni_*.c)
+FUZZ_SRCS := $(wildcard test/fuzz/*.c)
+$(OUTPUT)/test/test_cni_%: test/unit/test_cni_%.c test/unit/unit_helpers.h $(CNI_LIB_OBJS) $(LOADER_LIB_OBJS) | $(OUTPUT)/test
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Icni -MMD -MP $< $(CNI_LIB_OBJS) $(LOADER_LIB_OBJS) -lcmocka -ljansson $(LDLIBS_BPF) -o $@
+
+# libFuzzer harnesses: only the parsers' sources, instrumented (clang).
+# `make fuzz` runs them for FUZZ_SECONDS; `make test` for 20 s (test/run.sh).
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes \
+	-D_GNU_SOURCE -Ibpf/include -Iloader -Icni
+FUZZ_CNI_SRCS := cni/conf.c cni/result.c cni/version.c cni/error.c cni/env.c \
+	loader/parse.c loader/log.c
+FUZZ_BINS := $(OUTPUT)/fuzz/fuzz_cni_conf
+.PHONY: fuzz
+
+$(OUTPUT)/fuzz:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/fuzz/fuzz_cni_conf: test/fuzz/fuzz_cni_conf.c $(FUZZ_CNI_SRCS) $(wildcard cni/*.h loader/*.h) | $(OUTPUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_CNI_SRCS) -ljansson -lbpf -o $@
+
+fuzz: $(FUZZ_BINS) ## fuzz the CNI configuration parser (FUZZ_SECONDS=30)
+	$(Q)OUTPUT=$(OUTPUT) test/fuzz/run.sh $(FUZZ_SECONDS)
+
+test: $(FUZZ_BINS)
+# ---- end of CNI unit tests and fuzzing ----
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d)

@@ -244,6 +244,16 @@ static int parse_fields(struct sx_cni_conf *c, enum sx_cni_verb verb, struct sx_
 	return 0;
 }
 
+static int blank(const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!strchr(" \t\r\n", text[i]) || !text[i])
+			return 0;
+	return 1;
+}
+
 int sx_cni_conf_parse(const char *text, size_t len, enum sx_cni_verb verb, struct sx_cni_conf *conf,
 		      struct sx_cni_error *err)
 {
@@ -252,7 +262,7 @@ int sx_cni_conf_parse(const char *text, size_t len, enum sx_cni_verb verb, struc
 	memset(conf, 0, sizeof(*conf));
 	conf->log_level = SX_LOG_WARN;
 	/* VERSION may come with nothing on stdin. */
-	if (verb == SX_CNI_VERSION && strspn(text, " \t\r\n") == len) {
+	if (verb == SX_CNI_VERSION && blank(text, len)) {
 		snprintf(conf->cni_version, sizeof(conf->cni_version), "%s", SX_CNI_VERSION_LATEST);
 		conf->version = sx_cni_version_parse(conf->cni_version);
 		return 0;

@@ -39,6 +39,11 @@ static int parse_ifaces(json_t *list, struct sx_cni_result *res, char *why, size
 		if (!json_is_object(it) || !json_is_string(name) || (mac && !json_is_string(mac)) ||
 		    (sandbox && !json_is_string(sandbox)))
 			return invalid(why, len, "interfaces[%zu] needs a string name (mac and sandbox are strings)", i);
+		/* Too long is refused, never cut: a cut can split a character or forge a MAC. */
+		if (strlen(json_string_value(name)) >= sizeof(f->name) ||
+		    (mac && strlen(json_string_value(mac)) >= sizeof(f->mac)) ||
+		    (sandbox && strlen(json_string_value(sandbox)) >= sizeof(f->sandbox)))
+			return invalid(why, len, "interfaces[%zu] has a name, mac or sandbox that is too long", i);
 		f = &res->ifaces[res->n_ifaces++];
 		snprintf(f->name, sizeof(f->name), "%s", json_string_value(name));
 		snprintf(f->mac, sizeof(f->mac), "%s", mac ? json_string_value(mac) : "");

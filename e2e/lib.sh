@@ -239,6 +239,7 @@ sx_tcp_outsegs() {
 # by the real sockvx CNI plugin (sx_cluster_pod).
 SX_UL_NS="sx${SX_ID}-ul"
 SX_UNDERLAY_MTU=1500
+# shellcheck disable=SC2034 # used by the scripts that source this file
 SX_POD_MTU=$((SX_UNDERLAY_MTU - 50))
 
 sx_underlay_create() {

@@ -74,6 +74,8 @@ if [[ $suite == all || $suite == unit ]]; then
 	done
 fi
 
+if [[ $suite == all || $suite == fuzz ]]; then run_one fuzz/cni_conf test/fuzz/run.sh "${FUZZ_SECONDS:-20}"; fi
+
 if [[ $suite == all || $suite == e2e ]]; then
 	for t in e2e/test_*.sh; do
 		[[ -z $filter || $t == *"$filter"* ]] || continue
