@@ -43,18 +43,11 @@ static int link_get(struct nl_sock *sk, const char *name, struct sx_link *out,
 		    struct rtnl_link **keep)
 {
 	struct rtnl_link *l = NULL;
-	struct nl_addr *a;
 	int r = rtnl_link_get_kernel(sk, 0, name, &l);
 
 	if (r)
 		return sx_nl_errno(r);
-	memset(out, 0, sizeof(*out));
-	out->ifindex = rtnl_link_get_ifindex(l);
-	snprintf(out->name, sizeof(out->name), "%s", name);
-	out->mtu = rtnl_link_get_mtu(l);
-	a = rtnl_link_get_addr(l);
-	if (a && nl_addr_get_len(a) == 6)
-		memcpy(out->mac, nl_addr_get_binary_addr(a), 6);
+	sx_link_fill(l, out);
 	if (keep)
 		*keep = l;
 	else

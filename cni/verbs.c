@@ -70,7 +70,8 @@ static void ipam_release(struct sx_cni_run *run, const char *container_id, const
 			quiet.msg, quiet.details);
 }
 
-static int parse_ipam_result(struct sx_cni_run *run, json_t *obj, struct sx_cni_result *ipam)
+static int parse_ipam_result(struct sx_cni_run *run, json_t *obj, unsigned int mtu,
+			     struct sx_cni_result *ipam)
 {
 	char why[256];
 	int i;
@@ -82,7 +83,7 @@ static int parse_ipam_result(struct sx_cni_run *run, json_t *obj, struct sx_cni_
 		return sx_cni_fail(&run->err, SX_CNI_E_IPAM, "the IPAM plugin returned no address",
 				   "%s gave an empty \"ips\"", run->conf.ipam_type);
 	for (i = 0; i < ipam->n_ips; i++)
-		if (ipam->ips[i].addr.family == SX_AF_INET6 && pod_mtu(&run->conf) < SX_CNI_MTU_MIN_IPV6)
+		if (ipam->ips[i].addr.family == SX_AF_INET6 && mtu < SX_CNI_MTU_MIN_IPV6)
 			return sx_cni_fail(&run->err, SX_CNI_E_CONFIG, "invalid network configuration",
 					   "field \"mtu\": IPv6 needs at least 1280");
 	return 0;
@@ -96,7 +97,8 @@ static void record_ips(struct sx_attachment *rec, const struct sx_cni_result *re
 		rec->ips[rec->n_ips++] = res->ips[i].addr;
 }
 
-static int add_main(struct sx_cni_run *run)
+/* nsfd: the pod's namespace, opened by the caller. */
+static int add_main(struct sx_cni_run *run, int nsfd)
 {
 	struct sx_cni_conf *conf = &run->conf;
 	struct sx_cni_env *env = &run->env;
@@ -108,16 +110,16 @@ static int add_main(struct sx_cni_run *run)
 	char host_name[IF_NAMESIZE];
 	struct sx_link host, pod;
 	json_t *ipam_json = NULL;
-	int r, nsfd = -1;
+	unsigned int mtu = pod_mtu(conf);
+	int r;
 
 	sx_podlink_host_name(env->container_id, env->ifname, host_name);
 	if (sx_ipam_exec(env, conf, &call, &ipam_json, &run->err))
 		goto out;
-	if (parse_ipam_result(run, ipam_json, &ipam))
+	if (parse_ipam_result(run, ipam_json, mtu, &ipam))
 		goto release;
-	nsfd = open_sandbox(env, &run->err);
-	spec = (struct sx_podlink_spec){ host_name, env->ifname, nsfd, env->netns, pod_mtu(conf) };
-	if (nsfd < 0 || sx_podlink_create(&spec, &ipam, &host, &pod, &res, &run->err))
+	spec = (struct sx_podlink_spec){ host_name, env->ifname, nsfd, env->netns, mtu };
+	if (sx_podlink_create(&spec, &ipam, &host, &pod, &res, &run->err))
 		goto release;
 	if (!res.dns && conf->dns)
 		res.dns = json_incref(conf->dns);
@@ -150,8 +152,6 @@ unlink:
 release:
 	ipam_release(run, env->container_id, env->ifname);
 out:
-	if (nsfd >= 0)
-		close(nsfd);
 	sx_cni_result_free(&res);
 	sx_cni_result_free(&ipam);
 	json_decref(ipam_json);
@@ -226,18 +226,20 @@ int sx_cni_add(struct sx_cni_run *run)
 	nsfd = open_sandbox(&run->env, &run->err);
 	if (nsfd < 0)
 		return run->err.code;
-	close(nsfd);
 	lock = lock_store(conf, false, &run->err);
-	if (lock < 0)
+	if (lock < 0) {
+		close(nsfd);
 		return run->err.code;
+	}
 	if (!sx_store_get(conf->data_dir, conf->name, run->env.container_id, run->env.ifname, &rec))
 		sx_cni_fail(&run->err, SX_CNI_E_EXISTS, "the container is attached to this network already",
 			    "container %s, interface %s: a second ADD needs a DEL first",
 			    run->env.container_id, run->env.ifname);
 	else if (main_mode)
-		add_main(run);
+		add_main(run, nsfd);
 	else
 		add_chained(run);
+	close(nsfd);
 	close(lock);
 	return run->err.code;
 }

@@ -53,7 +53,7 @@ struct nl_sock *sx_nl_open(int *r)
 	return sk;
 }
 
-static void link_fill(struct rtnl_link *l, struct sx_link *out)
+void sx_link_fill(struct rtnl_link *l, struct sx_link *out)
 {
 	struct nl_addr *a = rtnl_link_get_addr(l);
 
@@ -83,7 +83,7 @@ int sx_link_get(const char *name, int ifindex, struct sx_link *out)
 		return r;
 	r = link_get(sk, name, ifindex, &l);
 	if (!r) {
-		link_fill(l, out);
+		sx_link_fill(l, out);
 		rtnl_link_put(l);
 	}
 	nl_socket_free(sk);
@@ -223,7 +223,7 @@ int sx_vxlan_ensure(const struct sx_vxlan_spec *spec, struct sx_link *out)
 	if (!r)
 		r = link_get(sk, SX_VXLAN_DEV, 0, &l);
 	if (!r) {
-		link_fill(l, out);
+		sx_link_fill(l, out);
 		rtnl_link_put(l);
 	}
 	nl_socket_free(sk);

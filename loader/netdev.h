@@ -31,6 +31,7 @@ struct sx_vxlan_spec {
 
 struct nl_sock;
 struct nl_addr;
+struct rtnl_link;
 
 /* A connected rtnetlink socket in the caller's namespace; NULL with *r = -errno. */
 struct nl_sock *sx_nl_open(int *r);
@@ -38,6 +39,9 @@ struct nl_sock *sx_nl_open(int *r);
 int sx_nl_errno(int nlerr);
 /* An address of either family as libnl's nl_addr with a prefix length; NULL if out of memory. */
 struct nl_addr *sx_nl_addr(const struct sx_endpoint_key *k, int prefixlen);
+
+/* Copies what sockvx needs of a libnl link (index, name, MTU, MAC). */
+void sx_link_fill(struct rtnl_link *l, struct sx_link *out);
 
 /* Resolves an interface by name (ifindex 0) or index. -ENODEV if absent. */
 int sx_link_get(const char *name, int ifindex, struct sx_link *out);
