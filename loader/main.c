@@ -10,10 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "chain.h"
+#include "cniconf.h"
 #include "control.h"
 #include "dataplane.h"
+#include "doctor.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "metrics.h"
 #include "nodes.h"
 #include "pins.h"
 #include "parse.h"
@@ -42,6 +46,13 @@ static const char usage_text[] =
 	"  exclude-port list [--json]\n"
 	"  status [--json]                 kernel features, attachments, map fill\n"
 	"  stats [--json]                  dataplane counters\n"
+	"  stats --prometheus [FILE]       counters and map fill for node-exporter's textfile\n"
+	"                                  collector (FILE is replaced atomically; default stdout)\n"
+	"  doctor [--json] [--cni-conf-dir DIR] [--cni-bin-dir DIR]\n"
+	"                                  check the node and say how to fix what is wrong\n"
+	"  cni chain|unchain [--cni-conf-dir DIR]\n"
+	"                                  write (remove) " SX_CHAIN_CONF_NAME ": the cluster's\n"
+	"                                  first CNI configuration with sockvx chained\n"
 	"\n"
 	"  --pin-dir DIR   pin directory (default " SX_DEFAULT_PIN_DIR ")\n"
 	"  -v, --verbose   more output (twice: libbpf debug)\n"
@@ -51,8 +62,10 @@ struct cli {
 	const char *pin_dir;
 	const char *cgroup;
 	const char *dev, *mac, *node_name;
+	const char *cni_conf_dir, *cni_bin_dir;
 	struct sx_overlay_opts overlay;
 	int json;
+	int prometheus;
 	int force;
 	int timeout_ms;
 	int argc;    /* positional arguments after the command */
@@ -81,6 +94,9 @@ enum {
 	OPT_DEV,
 	OPT_MAC,
 	OPT_NODE_NAME,
+	OPT_PROMETHEUS,
+	OPT_CNI_CONF_DIR,
+	OPT_CNI_BIN_DIR,
 };
 
 static const struct option long_opts[] = {
@@ -96,6 +112,9 @@ static const struct option long_opts[] = {
 	{ "dev", required_argument, NULL, OPT_DEV },
 	{ "mac", required_argument, NULL, OPT_MAC },
 	{ "node-name", required_argument, NULL, OPT_NODE_NAME },
+	{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
+	{ "cni-conf-dir", required_argument, NULL, OPT_CNI_CONF_DIR },
+	{ "cni-bin-dir", required_argument, NULL, OPT_CNI_BIN_DIR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -126,7 +145,13 @@ static int opt_allowed(const char *cmd, int opt)
 	case OPT_JSON:
 		return !strcmp(cmd, "status") || !strcmp(cmd, "stats") ||
 		       !strcmp(cmd, "endpoint") || !strcmp(cmd, "exclude-port") ||
-		       !strcmp(cmd, "node");
+		       !strcmp(cmd, "node") || !strcmp(cmd, "doctor");
+	case OPT_PROMETHEUS:
+		return !strcmp(cmd, "stats");
+	case OPT_CNI_CONF_DIR:
+		return !strcmp(cmd, "doctor") || !strcmp(cmd, "cni");
+	case OPT_CNI_BIN_DIR:
+		return !strcmp(cmd, "doctor");
 	}
 	return 0;
 }
@@ -196,6 +221,15 @@ static int parse_cli(int argc, char **argv, const char *cmd, struct cli *c)
 		case OPT_JSON:
 			c->json = 1;
 			break;
+		case OPT_PROMETHEUS:
+			c->prometheus = 1;
+			break;
+		case OPT_CNI_CONF_DIR:
+			c->cni_conf_dir = optarg;
+			break;
+		case OPT_CNI_BIN_DIR:
+			c->cni_bin_dir = optarg;
+			break;
 		case OPT_FORCE:
 			c->force = 1;
 			break;
@@ -231,6 +265,34 @@ static int run(const char *cmd, struct cli *c)
 	const char *sub = NULL;
 	int on, r;
 
+	if (!strcmp(cmd, "stats") && c->prometheus) {
+		if (c->json)
+			return usage_error("stats: --json and --prometheus exclude each other%s", "");
+		if (c->argc > 1)
+			return usage_error("unexpected argument '%s'", c->argv[1]);
+		return sx_stats_prometheus(c->pin_dir, c->argc ? c->argv[0] : NULL);
+	}
+	if (!strcmp(cmd, "doctor")) {
+		struct sx_doctor_opts o = { .pin_dir = c->pin_dir,
+					    .cni_conf_dir = c->cni_conf_dir,
+					    .cni_bin_dir = c->cni_bin_dir,
+					    .json = c->json };
+
+		if (c->argc)
+			return usage_error("unexpected argument '%s'", c->argv[0]);
+		return sx_doctor(&o);
+	}
+	if (!strcmp(cmd, "cni")) {
+		if ((r = sub_command(c, cmd, &sub)))
+			return r;
+		if (c->argc)
+			return usage_error("unexpected argument '%s'", c->argv[0]);
+		if (!strcmp(sub, "chain"))
+			return sx_cni_chain(c->cni_conf_dir, c->pin_dir);
+		if (!strcmp(sub, "unchain"))
+			return sx_cni_unchain(c->cni_conf_dir);
+		return usage_error("cni: unknown subcommand '%s' (chain, unchain)", sub);
+	}
 	if (!strcmp(cmd, "load") || !strcmp(cmd, "unload") || !strcmp(cmd, "status") ||
 	    !strcmp(cmd, "stats")) {
 		if (c->argc)
@@ -307,7 +369,10 @@ static int run(const char *cmd, struct cli *c)
 
 int main(int argc, char **argv)
 {
-	struct cli c = { .pin_dir = SX_DEFAULT_PIN_DIR, .timeout_ms = 10000 };
+	struct cli c = { .pin_dir = SX_DEFAULT_PIN_DIR,
+			 .timeout_ms = 10000,
+			 .cni_conf_dir = SX_CNI_CONF_DIR,
+			 .cni_bin_dir = SX_CNI_BIN_DIR };
 	int i, r, lock_fd = -1;
 	const char *cmd;
 
@@ -335,7 +400,7 @@ int main(int argc, char **argv)
 	sx_log_setup_libbpf();
 	/* Commands that change state run one at a time per pin directory's parent. */
 	if (geteuid() == 0 && strcmp(cmd, "status") && strcmp(cmd, "stats") &&
-	    !(c.argc && !strcmp(c.argv[0], "list")))
+	    strcmp(cmd, "doctor") && strcmp(cmd, "cni") && !(c.argc && !strcmp(c.argv[0], "list")))
 		lock_fd = sx_pins_lock(c.pin_dir);
 	r = run(cmd, &c);
 	if (lock_fd >= 0)

@@ -95,26 +95,45 @@ static long count_entries(int fd, __u32 key_size)
 	return n;
 }
 
-static cJSON *map_report(const char *pin_dir, const char *name)
+int sx_map_usage(const char *pin_dir, const char *name, struct sx_map_usage *u)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
+	int fd = sx_pin_open(pin_dir, name, 1), r = 0;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		r = -errno;
+		goto out;
+	}
+	u->id = info.id;
+	u->type = info.type;
+	u->capacity = info.max_entries;
+	u->entries = -1;
+	/* Every slot of an array exists; socket storage lives with the sockets. */
+	if (info.type != BPF_MAP_TYPE_SK_STORAGE && info.type != BPF_MAP_TYPE_ARRAY &&
+	    info.type != BPF_MAP_TYPE_PERCPU_ARRAY)
+		u->entries = count_entries(fd, info.key_size);
+out:
+	close(fd);
+	return r;
+}
+
+static cJSON *map_report(const char *pin_dir, const char *name)
+{
+	struct sx_map_usage u;
 	cJSON *o = cJSON_CreateObject();
-	int fd = sx_pin_open(pin_dir, name, 1);
+	int r = sx_map_usage(pin_dir, name, &u);
 
 	cJSON_AddStringToObject(o, "name", name);
-	cJSON_AddBoolToObject(o, "pinned", fd >= 0);
-	if (fd < 0)
+	cJSON_AddBoolToObject(o, "pinned", !r);
+	if (r)
 		return o;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		cJSON_AddNumberToObject(o, "id", info.id);
-		cJSON_AddNumberToObject(o, "capacity", info.max_entries);
-		if (info.type != BPF_MAP_TYPE_SK_STORAGE && info.type != BPF_MAP_TYPE_ARRAY &&
-		    info.type != BPF_MAP_TYPE_PERCPU_ARRAY)
-			cJSON_AddNumberToObject(o, "entries",
-						(double)count_entries(fd, info.key_size));
-	}
-	close(fd);
+	cJSON_AddNumberToObject(o, "id", u.id);
+	cJSON_AddNumberToObject(o, "capacity", u.capacity);
+	if (u.entries >= 0)
+		cJSON_AddNumberToObject(o, "entries", (double)u.entries);
 	return o;
 }
 
