@@ -162,6 +162,46 @@ format: ## format C sources with the kernel's .clang-format
 clean: ## remove generated files
 	$(Q)rm -rf $(OUTPUT)
 
+# ---- install (PREFIX, DESTDIR; see docs/operations.md) ----
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share/sockvx
+SYSCONFDIR ?= /etc
+CNI_BIN_DIR ?= /opt/cni/bin
+# systemd reads /usr/local/lib/systemd/system as well as /lib/systemd/system.
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+ENV_FILE := $(DESTDIR)$(SYSCONFDIR)/sockvx/sockvx.env
+.PHONY: install uninstall
+
+# The conflists are examples under DATADIR: a pod network configuration is
+# node-specific, and one in /etc/cni/net.d takes effect at once.
+install: $(OUTPUT)/sockvxctl $(OUTPUT)/sockvx ## install sockvxctl, the CNI plugin, the systemd unit, examples (PREFIX, DESTDIR)
+	$(call msg,INSTALL,$(DESTDIR))
+	$(Q)install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CNI_BIN_DIR) $(DESTDIR)$(SYSTEMD_UNIT_DIR) \
+		$(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(DATADIR)/kubernetes $(DESTDIR)$(SYSCONFDIR)/sockvx
+	$(Q)install -m 0755 $(OUTPUT)/sockvxctl $(DESTDIR)$(SBINDIR)/sockvxctl
+	$(Q)install -m 0755 $(OUTPUT)/sockvx $(DESTDIR)$(CNI_BIN_DIR)/sockvx
+	$(Q)install -m 0755 scripts/sockvx-node-agent.sh $(DESTDIR)$(SBINDIR)/sockvx-node-agent
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+		-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' deploy/systemd/sockvx.service.in \
+		>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/sockvx.service
+	$(Q)chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/sockvx.service
+	@# An edited settings file is the operator's: never overwritten.
+	$(Q)[ -e $(ENV_FILE) ] || install -m 0644 deploy/systemd/sockvx.env $(ENV_FILE)
+	$(Q)install -m 0644 cni/examples/*.conflist $(DESTDIR)$(DATADIR)/examples/
+	$(Q)install -m 0644 deploy/kubernetes/* $(DESTDIR)$(DATADIR)/kubernetes/
+	$(Q)install -m 0644 docs/operations.md $(DESTDIR)$(DATADIR)/operations.md
+
+uninstall: ## remove what install installed (an edited sockvx.env stays)
+	$(call msg,UNINSTALL,$(DESTDIR))
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/sockvxctl $(DESTDIR)$(SBINDIR)/sockvx-node-agent \
+		$(DESTDIR)$(CNI_BIN_DIR)/sockvx \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/sockvx.service
+	$(Q)rm -rf $(DESTDIR)$(DATADIR)
+	$(Q)if cmp -s deploy/systemd/sockvx.env $(ENV_FILE); then rm -f $(ENV_FILE); \
+		elif [ -e $(ENV_FILE) ]; then echo "kept $(ENV_FILE): it was edited"; fi
+	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/sockvx 2>/dev/null || true
+# ---- end of install ----
+
 # ---- CNI unit tests and fuzzing (test/unit/test_cni_*.c, test/fuzz/) ----
 # CNI unit tests link the plugin's objects (all but main.o) and jansson as
 # well; this rule is more specific than $(OUTPUT)/test/%, so it wins.

@@ -97,7 +97,7 @@ static void write_counters(FILE *f, const __u64 *v)
 
 static void write_maps(FILE *f, const char *pin_dir)
 {
-	struct sx_map_usage u;
+	struct sx_map_usage u = { 0 };
 	char label[64];
 	size_t i;
 

@@ -122,7 +122,7 @@ out:
 
 static cJSON *map_report(const char *pin_dir, const char *name)
 {
-	struct sx_map_usage u;
+	struct sx_map_usage u = { 0 };
 	cJSON *o = cJSON_CreateObject();
 	int r = sx_map_usage(pin_dir, name, &u);
 
