@@ -19,12 +19,16 @@
 #include <cjson/cJSON.h>
 #include "cniconf.h"
 #include "doctor.h"
+#include "migrate.h"
 #include "netconf.h"
 #include "netdev.h"
 #include "pins.h"
 #include "sockvx_abi.h"
 #include "sysenv.h"
 #include "tc.h"
+
+/* Room for the names of older pins in one finding. */
+#define STALE_LEN 512
 
 /* bpf_redirect_peer, the newest helper the TC dataplane needs, came in 5.10. */
 #define MIN_MAJOR 5
@@ -149,6 +153,14 @@ static void check_mounts(struct report *rp, const char *pin_dir)
 		finding(rp, OK, "cgroup2", NULL, "mounted on %s", cg);
 }
 
+static void add_stale(const char *old, const char *cur, void *arg)
+{
+	char *s = arg;
+	size_t len = strlen(s);
+
+	snprintf(s + len, STALE_LEN - len, "%s%s (now %s)", len ? ", " : "", old, cur);
+}
+
 /* Every map and program load pins; a missing one means a broken or partial load. */
 static int check_pins(struct report *rp, const char *pin_dir)
 {
@@ -157,7 +169,7 @@ static int check_pins(struct report *rp, const char *pin_dir)
 		SX_PIN_PROG_FROM_POD, SX_PIN_PROG_FROM_OVERLAY, SX_PIN_PROG_TO_OVERLAY,
 		SX_PIN_LINK_SOCKOPS,  SX_PIN_LINK_SETSOCKOPT,
 	};
-	char missing[512] = "";
+	char missing[512] = "", stale[STALE_LEN];
 	size_t i, n = 0;
 
 	if (access(pin_dir, F_OK)) {
@@ -174,6 +186,10 @@ static int check_pins(struct report *rp, const char *pin_dir)
 		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
 			 missing[0] ? ", " : "", name);
 	}
+	stale[0] = '\0';
+	if (sx_migrate_stale(pin_dir, add_stale, stale))
+		finding(rp, WARN, "map-schema", "sockvxctl load (this build's; it migrates their entries)",
+			"pins of an older map version: %s", stale);
 	if (n)
 		finding(rp, FAIL, "pins", "sockvxctl load (it recreates what is missing)",
 			"%zu missing from %s: %s", n, pin_dir, missing);

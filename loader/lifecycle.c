@@ -22,6 +22,7 @@
 #include "drain.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "migrate.h"
 #include "pins.h"
 #include "sockops.skel.h"
 #include "sockvx_abi.h"
@@ -174,6 +175,7 @@ int sx_load(const struct sx_load_opts *o)
 	struct sockops_bpf *skel = NULL;
 	bool fresh;
 	int r, msg_fd, map_fd;
+	long migrated = 0;
 
 	r = sx_require_root();
 	if (!r)
@@ -207,11 +209,19 @@ int sx_load(const struct sx_load_opts *o)
 		pr_warn("sockvxctl: cannot open the BPF object: %s\n", strerror(-r));
 		goto fail;
 	}
+	/* Pins of an older map version: refused here, before anything changes, if they cannot move. */
+	if (!fresh && (r = sx_migrate_check(skel->obj, o->pin_dir)))
+		goto fail;
 	r = sockops_bpf__load(skel);
 	if (r) {
 		pr_warn("sockvxctl: cannot load the BPF programs: %s%s\n", strerror(-r),
 			fresh ? "" :
 				" (if the pinned maps in the pin directory come from an incompatible build, run 'sockvxctl unload' first)");
+		goto fail;
+	}
+	/* The new maps hold the old ones' entries before any new program runs. */
+	if (!fresh && (migrated = sx_migrate_copy(skel->obj, o->pin_dir, BPF_ANY)) < 0) {
+		r = (int)migrated;
 		goto fail;
 	}
 	msg_fd = bpf_program__fd(skel->progs.sx_sk_msg);
@@ -248,6 +258,19 @@ int sx_load(const struct sx_load_opts *o)
 	if (r) {
 		pr_warn("sockvxctl: cannot update the config map: %s\n", strerror(-r));
 		goto fail;
+	}
+	/*
+	 * The old programs ran until the switch above: what they wrote since the
+	 * first copy is added now, without overwriting the new programs' entries.
+	 * Then nothing uses the old pins.
+	 */
+	if (migrated) {
+		migrated = sx_migrate_copy(skel->obj, o->pin_dir, BPF_NOEXIST);
+		if (migrated < 0)
+			pr_warn("sockvxctl: the second migration pass failed: %s; older pins kept\n",
+				strerror((int)-migrated));
+		else
+			sx_migrate_finish(skel->obj, o->pin_dir);
 	}
 	sockops_bpf__destroy(skel);
 	previous_close(&prev);
