@@ -153,6 +153,13 @@ EOF
 }
 
 install_node() {
+	case $MODE in
+	main | chained) ;;
+	*)
+		log "SOCKVX_MODE must be main or chained, not '$MODE'"
+		return 1
+		;;
+	esac
 	# The binaries first: pods created once the configuration appears need them.
 	# Copied aside and renamed: a runtime never executes half a binary.
 	src=$(command -v sockvx || echo /usr/lib/cni/sockvx)
@@ -174,10 +181,6 @@ install_node() {
 		"$SOCKVXCTL" load --pin-dir "$PIN_DIR" ${SOCKVX_CGROUP:+--cgroup "$SOCKVX_CGROUP"} \
 			${SOCKVX_LOAD_ARGS:-} || return 1
 		"$SOCKVXCTL" cni chain --cni-conf-dir "$CNI_CONF_DIR" --pin-dir "$PIN_DIR"
-		;;
-	*)
-		log "SOCKVX_MODE must be main or chained, not '$MODE'"
-		return 1
 		;;
 	esac
 }
