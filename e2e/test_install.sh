@@ -207,6 +207,17 @@ check "not loaded: exit 1 and a file saying sockvx_up 0" \
 check "--json and --prometheus together are a usage error" \
 	bash -c '"$@" >/dev/null 2>&1; [[ $? -eq 2 ]]' _ "$SOCKVXCTL" stats --json --prometheus
 
+# ---- the maps as bpftool shows them --------------------------------------------
+# The kernel takes no BTF for socket maps: libbpf creates the sockhash without.
+no_btf=""
+for m in $(sx_ctl status --json | jq -r '.maps[].name | select(. != "sx_sockhash_v1")'); do
+	[[ $(bpftool -j map show pinned "$SX_PIN/$m" | jq '.btf_id // 0') -gt 0 ]] || no_btf+=" $m"
+done
+check "every pinned map but the sockhash carries BTF${no_btf:+ (missing:$no_btf)}" test -z "$no_btf"
+check "bpftool map dump pretty-prints an endpoint with its field names" \
+	test "$(bpftool -j map dump pinned "$SX_PIN/sx_endpoints_v1" | jq -c '[(.[0].formatted.key | keys), (.[0].formatted.value | keys)]')" = \
+	'[["family","ip","pad"],["flags","host_mac","ifindex","pod_mac"]]'
+
 # ---- doctor ------------------------------------------------------------------
 bin="$SX_TMP/cni-bin"
 mkdir -p "$bin" "$conf"
