@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -244,7 +245,52 @@ int sx_cni_add(struct sx_cni_run *run)
 	return run->err.code;
 }
 
-/* Undoes an attachment: endpoints, the veth, the IPAM lease, the record, in that order. */
+struct veth_deletion {
+	const char *host_name;
+	int r;
+};
+
+static void *delete_veth(void *arg)
+{
+	struct veth_deletion *d = arg;
+
+	d->r = sx_podlink_delete(d->host_name);
+	return NULL;
+}
+
+/*
+ * Deletes the pod's veth and releases its IPAM lease at the same time: the
+ * kernel spends most of a veth deletion waiting for RCU grace periods, long
+ * enough to run the IPAM plugin in. Reusing a released address early is safe,
+ * as a new pod's host route replaces the old one. Both are done before DEL
+ * returns; the first failure is the one reported, the other is logged.
+ */
+static int release_link_and_lease(struct sx_cni_run *run, const char *host_name,
+				  const char *container_id, const char *ifname)
+{
+	struct sx_ipam_call call = { "DEL", container_id, ifname, NULL };
+	struct veth_deletion veth = { host_name, 0 };
+	struct sx_cni_conf *conf = &run->conf;
+	bool threaded;
+	pthread_t t;
+
+	threaded = !pthread_create(&t, NULL, delete_veth, &veth);
+	if (!threaded)
+		delete_veth(&veth);
+	if (!conf->ipam)
+		pr_warn("sockvx: %s/%s was attached in main mode, but this configuration has no "
+			"ipam section to release its addresses with\n", container_id, ifname);
+	else
+		sx_ipam_exec(&run->env, conf, &call, NULL, &run->err);
+	if (threaded)
+		pthread_join(t, NULL);
+	if (veth.r)
+		return sx_cni_fail(&run->err, SX_CNI_E_LINK, "cannot delete the pod's veth", "%s: %s",
+				   host_name, strerror(-veth.r));
+	return run->err.code;
+}
+
+/* Undoes an attachment: endpoints, then the veth and the IPAM lease, then the record. */
 static int detach(struct sx_cni_run *run, const struct sx_attachment *rec, bool have_rec,
 		  const char *container_id, const char *ifname)
 {
@@ -273,19 +319,8 @@ static int detach(struct sx_cni_run *run, const struct sx_attachment *rec, bool 
 			sx_cni_result_free(&prev);
 		}
 	}
-	if (main_mode) {
-		struct sx_ipam_call call = { "DEL", container_id, ifname, NULL };
-
-		r = sx_podlink_delete(host_name);
-		if (r)
-			return sx_cni_fail(&run->err, SX_CNI_E_LINK, "cannot delete the pod's veth",
-					   "%s: %s", host_name, strerror(-r));
-		if (!conf->ipam)
-			pr_warn("sockvx: %s/%s was attached in main mode, but this configuration has no "
-				"ipam section to release its addresses with\n", container_id, ifname);
-		else if (sx_ipam_exec(&run->env, conf, &call, NULL, &run->err))
-			return run->err.code;
-	}
+	if (main_mode && release_link_and_lease(run, host_name, container_id, ifname))
+		return run->err.code;
 	r = sx_store_del(conf->data_dir, conf->name, container_id, ifname);
 	if (r)
 		return sx_cni_fail(&run->err, SX_CNI_E_IO, "cannot remove the attachment's record",
