@@ -172,14 +172,15 @@ $(OUTPUT)/test/test_cni_%: test/unit/test_cni_%.c test/unit/unit_helpers.h $(CNI
 	$(Q)$(CC) $(CFLAGS) -Icni -MMD -MP $< $(CNI_LIB_OBJS) $(LOADER_LIB_OBJS) -lcmocka -ljansson $(LDLIBS_BPF) -o $@
 
 # libFuzzer harnesses: only the parsers' sources, instrumented (clang).
-# `make fuzz` runs them for FUZZ_SECONDS; `make test` for 20 s (test/run.sh).
+# `make fuzz` runs each for FUZZ_SECONDS; `make test` for 20 s (test/run.sh).
 FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes \
 	-D_GNU_SOURCE -Ibpf/include -Iloader -Icni
 FUZZ_CNI_SRCS := cni/conf.c cni/result.c cni/version.c cni/error.c cni/env.c \
 	loader/parse.c loader/log.c
-FUZZ_BINS := $(OUTPUT)/fuzz/fuzz_cni_conf
+FUZZ_NODELIST_SRCS := loader/nodelist.c loader/parse.c loader/log.c
+FUZZ_BINS := $(OUTPUT)/fuzz/fuzz_cni_conf $(OUTPUT)/fuzz/fuzz_nodelist
 .PHONY: fuzz
 
 $(OUTPUT)/fuzz:
@@ -189,8 +190,13 @@ $(OUTPUT)/fuzz/fuzz_cni_conf: test/fuzz/fuzz_cni_conf.c $(FUZZ_CNI_SRCS) $(wildc
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_CNI_SRCS) -ljansson -lbpf -o $@
 
-fuzz: $(FUZZ_BINS) ## fuzz the CNI configuration parser (FUZZ_SECONDS=30)
-	$(Q)OUTPUT=$(OUTPUT) test/fuzz/run.sh $(FUZZ_SECONDS)
+$(OUTPUT)/fuzz/fuzz_nodelist: test/fuzz/fuzz_nodelist.c $(FUZZ_NODELIST_SRCS) $(wildcard loader/*.h) | $(OUTPUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_NODELIST_SRCS) -lcjson -lbpf -o $@
+
+fuzz: $(FUZZ_BINS) ## fuzz the CNI configuration and NodeList parsers (FUZZ_SECONDS=30 each)
+	$(Q)for f in $(patsubst $(OUTPUT)/fuzz/fuzz_%,%,$(FUZZ_BINS)); do \
+		OUTPUT=$(OUTPUT) test/fuzz/run.sh $$f $(FUZZ_SECONDS) || exit 1; done
 
 test: $(FUZZ_BINS)
 # ---- end of CNI unit tests and fuzzing ----

@@ -74,7 +74,9 @@ if [[ $suite == all || $suite == unit ]]; then
 	done
 fi
 
-if [[ $suite == all || $suite == fuzz ]]; then run_one fuzz/cni_conf test/fuzz/run.sh "${FUZZ_SECONDS:-20}"; fi
+if [[ $suite == all || $suite == fuzz ]]; then
+	for f in cni_conf nodelist; do run_one "fuzz/$f" test/fuzz/run.sh "$f" "${FUZZ_SECONDS:-20}"; done
+fi
 
 if [[ $suite == all || $suite == e2e ]]; then
 	for t in e2e/test_*.sh; do
