@@ -24,6 +24,14 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE \
 	-I$(OUTPUT) -Ibpf/include -Ibpf/sockops -Iloader
+# SANITIZE=1 builds with ASan and UBSan (`make sanitize` does, in $(OUTPUT)/asan).
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# ASan needs the shared C library: the plugin is linked dynamically then.
+CNI_LDFLAGS :=
+else
+CNI_LDFLAGS := -static
+endif
 NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 CFLAGS += $(NL_CFLAGS)
 LDLIBS_BPF := -lbpf -lelf -lz -lcjson -lnl-route-3 -lnl-3
@@ -59,7 +67,7 @@ TEST_TOOL_BINS := $(patsubst test/tools/%.c,$(OUTPUT)/tools/%,$(TEST_TOOL_SRCS))
 .DEFAULT_GOAL := all
 # The objects are inputs of the skeletons and of the loader: keep them.
 .SECONDARY: $(BPF_OBJS) $(TEST_BPF_OBJS)
-.PHONY: all help deps test test-unit test-e2e demo bench bench-cni check format clean
+.PHONY: all help deps test test-unit test-e2e soak sanitize demo bench bench-cni check format clean
 
 all: $(OUTPUT)/sockvxctl $(OUTPUT)/sockvx $(TEST_TOOL_BINS) ## build everything (default)
 
@@ -108,7 +116,7 @@ $(OUTPUT)/cni/%.o: cni/%.c $(SKELS) | $(OUTPUT)/cni
 
 $(OUTPUT)/sockvx: $(CNI_OBJS) $(OUTPUT)/libsockvx.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -static $^ $(LDLIBS_CNI) -o $@ 2>$@.log || { cat $@.log >&2; exit 1; }
+	$(Q)$(CC) $(CFLAGS) $(CNI_LDFLAGS) $^ $(LDLIBS_CNI) -o $@ 2>$@.log || { cat $@.log >&2; exit 1; }
 	$(Q)grep -v $(LINK_NOISE) $@.log >&2 || true
 
 $(OUTPUT)/test/%: test/unit/%.c test/unit/unit_helpers.h $(LOADER_LIB_OBJS) | $(OUTPUT)/test
@@ -123,8 +131,9 @@ $(OUTPUT)/tools/%: test/tools/%.c | $(OUTPUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -lpthread -lcrypto -o $@
 
-test: deps ## install deps, build, run every test (unit, BPF, live, e2e)
+test: deps ## install deps, build, run every test (unit, BPF, fuzz, e2e, sanitized e2e)
 	$(Q)$(MAKE) --no-print-directory all $(TEST_UNIT_BINS) $(TEST_BPF_BINS)
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan SANITIZE=1 all
 	$(Q)OUTPUT=$(OUTPUT) test/run.sh
 
 test-unit: all $(TEST_UNIT_BINS) $(TEST_BPF_BINS) ## run unit and BPF program tests only
@@ -132,6 +141,19 @@ test-unit: all $(TEST_UNIT_BINS) $(TEST_BPF_BINS) ## run unit and BPF program te
 
 test-e2e: all ## run end-to-end tests only (E2E=name filters)
 	$(Q)OUTPUT=$(OUTPUT) test/run.sh e2e $(E2E)
+
+# sockvxctl, the plugin and the test tools with ASan and UBSan, driven by the
+# end-to-end suite: any report fails (test/run.sh sanitize). `make test` runs it.
+sanitize: ## run the e2e suite with ASan/UBSan builds of sockvxctl and sockvx (E2E=name filters)
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan SANITIZE=1 all
+	$(Q)OUTPUT=$(OUTPUT) test/run.sh sanitize $(E2E)
+
+# The reliability scenarios five times longer than in `make test`
+# (docs/reliability.md): about 8 minutes on 2 cores.
+SOAK_ENV := TORTURE_CONNS=50000 TORTURE_RELOADS=100 TORTURE_UNLOADS=25 \
+	CHURN_ROUNDS=10 KILL_PODS=200
+soak: all ## long reliability runs: 50,000 checked connections per run, reload storms, CNI churn
+	$(Q)OUTPUT=$(OUTPUT) $(SOAK_ENV) test/run.sh e2e torture,reliability
 
 demo: deps ## install deps, build, run the two-pod sandbox demo
 	$(Q)$(MAKE) --no-print-directory all
