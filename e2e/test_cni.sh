@@ -62,6 +62,29 @@ done
 run_cni DEL peer "$(nspath peer)" "$(conf 1.0.0)" >/dev/null
 check "after DEL of every pod: no veth, lease, record or endpoint is left" nothing_left
 
+# --- IPAM version memo ---------------------------------------------------------
+# host-local 1.1 speaks up to 1.0.0: the first 1.1.0 call costs three runs of
+# it (refused, VERSION, again in 1.0.0); later calls reuse the version.
+mkdir -p "$SX_TMP/counting"
+printf '#!/bin/sh\necho run >>"%s"\nexec /usr/lib/cni/host-local "$@"\n' "$SX_TMP/hl-runs" \
+	>"$SX_TMP/counting/host-local"
+chmod +x "$SX_TMP/counting/host-local"
+hl_runs() { wc -l <"$SX_TMP/hl-runs" 2>/dev/null || echo 0; }
+memo_conf=$(conf 1.1.0 ".dataDir = \"$SX_TMP/cni-memo\"")
+for p in m1 m2; do
+	newpod "$p"
+	run_cni ADD "$p" "$(nspath "$p")" "$memo_conf" CNI_PATH="$SX_TMP/counting" >/dev/null
+	echo "$(rc)" >>"$SX_TMP/memo-rcs"
+	echo "$(hl_runs)" >>"$SX_TMP/memo-runs"
+done
+for p in m1 m2; do run_cni DEL "$p" "$(nspath "$p")" "$memo_conf" CNI_PATH="$SX_TMP/counting" >/dev/null; done
+check "1.1.0 with host-local 1.0: the ADDs succeed" test "$(sort -u "$SX_TMP/memo-rcs")" = 0
+check "... the first negotiates (3 runs), later calls run it once (ADD, DEL, DEL)" \
+	test "$(tr '\n' ' ' <"$SX_TMP/memo-runs")$(hl_runs)" = "3 4 6"
+check "... and the version is remembered with the plugin's identity" \
+	grep -qE '^[0-9]+:[0-9]+:[0-9.]+:[0-9]+ 1\.0\.0$' "$SX_TMP/cni-memo/.ipam-versions/host-local"
+check "... nothing is left" nothing_left
+
 # --- errors: code, message, and nothing changed ------------------------------
 newpod e
 expect_code() {
