@@ -296,6 +296,8 @@ static int release_link_and_lease(struct sx_cni_run *run, const char *host_name,
 {
 	struct sx_ipam_call call = { "DEL", container_id, ifname, NULL };
 	struct veth_deletion veth = { host_name, 0 };
+	/* This attachment's own outcome: GC goes on after another one failed. */
+	struct sx_cni_error ipam = { 0 };
 	struct sx_cni_conf *conf = &run->conf;
 	bool threaded;
 	pthread_t t;
@@ -307,13 +309,15 @@ static int release_link_and_lease(struct sx_cni_run *run, const char *host_name,
 		pr_warn("sockvx: %s/%s was attached in main mode, but this configuration has no "
 			"ipam section to release its addresses with\n", container_id, ifname);
 	else
-		sx_ipam_exec(&run->env, conf, &call, NULL, &run->err);
+		sx_ipam_exec(&run->env, conf, &call, NULL, &ipam);
 	if (threaded)
 		pthread_join(t, NULL);
+	if (ipam.code)
+		sx_cni_fail(&run->err, ipam.code, ipam.msg, "%s", ipam.details);
 	if (veth.r)
-		return sx_cni_fail(&run->err, SX_CNI_E_LINK, "cannot delete the pod's veth", "%s: %s",
-				   host_name, strerror(-veth.r));
-	return run->err.code;
+		sx_cni_fail(&run->err, SX_CNI_E_LINK, "cannot delete the pod's veth", "%s: %s",
+			    host_name, strerror(-veth.r));
+	return ipam.code ? ipam.code : veth.r ? SX_CNI_E_LINK : 0;
 }
 
 /* Undoes an attachment: endpoints, then the veth and the IPAM lease, then the record. */
