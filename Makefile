@@ -208,11 +208,11 @@ FUZZ_BINS := $(OUTPUT)/fuzz/fuzz_cni_conf $(OUTPUT)/fuzz/fuzz_nodelist
 $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/fuzz/fuzz_cni_conf: test/fuzz/fuzz_cni_conf.c $(FUZZ_CNI_SRCS) $(wildcard cni/*.h loader/*.h) | $(OUTPUT)/fuzz
+$(OUTPUT)/fuzz/fuzz_cni_conf: test/fuzz/fuzz_cni_conf.c test/fuzz/fuzz.h $(FUZZ_CNI_SRCS) $(wildcard cni/*.h loader/*.h) | $(OUTPUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_CNI_SRCS) -ljansson -lbpf -o $@
 
-$(OUTPUT)/fuzz/fuzz_nodelist: test/fuzz/fuzz_nodelist.c $(FUZZ_NODELIST_SRCS) $(wildcard loader/*.h) | $(OUTPUT)/fuzz
+$(OUTPUT)/fuzz/fuzz_nodelist: test/fuzz/fuzz_nodelist.c test/fuzz/fuzz.h $(FUZZ_NODELIST_SRCS) $(wildcard loader/*.h) | $(OUTPUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_NODELIST_SRCS) -lcjson -lbpf -o $@
 

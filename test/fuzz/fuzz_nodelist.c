@@ -15,17 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "nodelist.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                      \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, \
-				#cond);                                                  \
-			abort();                                                         \
-		}                                                                        \
-	} while (0)
+#include "fuzz.h"
 
 /* The names the seeds use for this node: node-1 at 192.168.1.1. */
 #define SELF_NAME "node-1"
