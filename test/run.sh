@@ -3,7 +3,7 @@
 # Runs sockvx's test suites and ends with "N passed, N failed".
 #   test/run.sh            every suite: unit, then end to end
 #   test/run.sh unit|fuzz|e2e|sanitize   one suite
-#   test/run.sh sanitize [NAME,...]  e2e scripts (default: $SANITIZE_E2E) with the
+#   test/run.sh sanitize [NAME,...]  e2e scripts (default: all) with the
 #                          ASan/UBSan builds in $OUTPUT/asan (make sanitize);
 #                          any sanitizer report fails
 #   test/run.sh e2e NAME[,NAME...]   e2e scripts whose name contains one NAME
@@ -90,9 +90,10 @@ if [[ $suite == all || $suite == e2e ]]; then
 	done
 fi
 
-# Sanitized binaries over the e2e scripts that drive sockvxctl and the plugin
-# hardest; every report, leaks included, is a failure. Skipped when not built.
-SANITIZE_E2E=${SANITIZE_E2E:-loader,cni.sh,node_sync,reliability,tc_dataplane,sockops_live}
+# Sanitized binaries (sockvxctl, the plugin, the test tools) over the e2e
+# scripts, all of them unless named; every report, leaks included, is a
+# failure. Skipped when not built.
+SANITIZE_E2E=${SANITIZE_E2E:-test_}
 if [[ $suite == all || $suite == sanitize ]]; then
 	asan=$OUTPUT/asan
 	if [[ -x $asan/sockvxctl && -x $asan/sockvx ]] && ldd "$asan/sockvx" 2>/dev/null | grep -c libasan >/dev/null; then
