@@ -10,10 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cnichain.h"
 #include "control.h"
 #include "dataplane.h"
+#include "doctor.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "metrics.h"
 #include "nodes.h"
 #include "pins.h"
 #include "parse.h"
@@ -42,6 +45,12 @@ static const char usage_text[] =
 	"  exclude-port list [--json]\n"
 	"  status [--json]                 kernel features, attachments, map fill\n"
 	"  stats [--json]                  dataplane counters\n"
+	"  stats --prometheus [FILE]       counters and map fill for node-exporter's textfile\n"
+	"                                  collector (FILE written atomically; default stdout)\n"
+	"  doctor [--json] [--cni-conf-dir DIR] [--cni-bin-dir DIR]\n"
+	"                                  check this node and say how to fix what is wrong\n"
+	"  cni-chain [--cni-conf-dir DIR]  chained install: write " SX_CNI_CHAIN_FILE " with the\n"
+	"                                  cluster's plugins, then sockvx (safe to rerun)\n"
 	"\n"
 	"  --pin-dir DIR   pin directory (default " SX_DEFAULT_PIN_DIR ")\n"
 	"  -v, --verbose   more output (twice: libbpf debug)\n"
@@ -53,6 +62,8 @@ struct cli {
 	const char *dev, *mac, *node_name;
 	struct sx_overlay_opts overlay;
 	int json;
+	int prometheus;
+	const char *cni_conf_dir, *cni_bin_dir;
 	int force;
 	int timeout_ms;
 	int argc;    /* positional arguments after the command */
@@ -81,6 +92,9 @@ enum {
 	OPT_DEV,
 	OPT_MAC,
 	OPT_NODE_NAME,
+	OPT_PROMETHEUS,
+	OPT_CNI_CONF_DIR,
+	OPT_CNI_BIN_DIR,
 };
 
 static const struct option long_opts[] = {
@@ -96,6 +110,9 @@ static const struct option long_opts[] = {
 	{ "dev", required_argument, NULL, OPT_DEV },
 	{ "mac", required_argument, NULL, OPT_MAC },
 	{ "node-name", required_argument, NULL, OPT_NODE_NAME },
+	{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
+	{ "cni-conf-dir", required_argument, NULL, OPT_CNI_CONF_DIR },
+	{ "cni-bin-dir", required_argument, NULL, OPT_CNI_BIN_DIR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -123,8 +140,14 @@ static int opt_allowed(const char *cmd, int opt)
 	case OPT_FORCE:
 	case OPT_TIMEOUT:
 		return !strcmp(cmd, "unload");
+	case OPT_PROMETHEUS:
+		return !strcmp(cmd, "stats");
+	case OPT_CNI_CONF_DIR:
+		return !strcmp(cmd, "doctor") || !strcmp(cmd, "cni-chain");
+	case OPT_CNI_BIN_DIR:
+		return !strcmp(cmd, "doctor");
 	case OPT_JSON:
-		return !strcmp(cmd, "status") || !strcmp(cmd, "stats") ||
+		return !strcmp(cmd, "status") || !strcmp(cmd, "stats") || !strcmp(cmd, "doctor") ||
 		       !strcmp(cmd, "endpoint") || !strcmp(cmd, "exclude-port") ||
 		       !strcmp(cmd, "node");
 	}
@@ -199,6 +222,15 @@ static int parse_cli(int argc, char **argv, const char *cmd, struct cli *c)
 		case OPT_FORCE:
 			c->force = 1;
 			break;
+		case OPT_PROMETHEUS:
+			c->prometheus = 1;
+			break;
+		case OPT_CNI_CONF_DIR:
+			c->cni_conf_dir = optarg;
+			break;
+		case OPT_CNI_BIN_DIR:
+			c->cni_bin_dir = optarg;
+			break;
 		case OPT_TIMEOUT:
 			errno = 0;
 			v = strtol(optarg, &end, 10);
@@ -231,6 +263,32 @@ static int run(const char *cmd, struct cli *c)
 	const char *sub = NULL;
 	int on, r;
 
+	if (!strcmp(cmd, "doctor") || !strcmp(cmd, "cni-chain")) {
+		if (c->argc)
+			return usage_error("unexpected argument '%s'", c->argv[0]);
+		if (!strcmp(cmd, "doctor")) {
+			struct sx_doctor_opts o = { c->pin_dir, c->cni_conf_dir ? c->cni_conf_dir : SX_CNI_CONF_DIR,
+						    c->cni_bin_dir ? c->cni_bin_dir : SX_CNI_BIN_DIR, c->json };
+
+			return sx_doctor(&o);
+		} else {
+			struct sx_cni_chain_opts o = { c->cni_conf_dir ? c->cni_conf_dir : SX_CNI_CONF_DIR,
+						       c->pin_dir };
+
+			return sx_cni_chain(&o);
+		}
+	}
+	if (!strcmp(cmd, "stats") && c->prometheus) {
+		if (c->json)
+			return usage_error("--json and --prometheus are two formats: pick one%s", "");
+		if (c->argc > 1)
+			return usage_error("unexpected argument '%s'", c->argv[1]);
+		r = sx_stats_prometheus(c->pin_dir, c->argc ? c->argv[0] : NULL);
+		if (r && r != -EPERM)
+			pr_warn("sockvxctl: cannot write the metrics%s%s: %s\n", c->argc ? " to " : "",
+			       c->argc ? c->argv[0] : "", strerror(-r));
+		return r;
+	}
 	if (!strcmp(cmd, "load") || !strcmp(cmd, "unload") || !strcmp(cmd, "status") ||
 	    !strcmp(cmd, "stats")) {
 		if (c->argc)
@@ -334,7 +392,8 @@ int main(int argc, char **argv)
 		return r;
 	sx_log_setup_libbpf();
 	/* Commands that change state run one at a time per pin directory's parent. */
-	if (geteuid() == 0 && strcmp(cmd, "status") && strcmp(cmd, "stats") &&
+	if (geteuid() == 0 && strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "doctor") &&
+	    strcmp(cmd, "cni-chain") &&
 	    !(c.argc && !strcmp(c.argv[0], "list")))
 		lock_fd = sx_pins_lock(c.pin_dir);
 	r = run(cmd, &c);

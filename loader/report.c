@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,31 @@ static long count_entries(int fd, __u32 key_size)
 	return n;
 }
 
+/* Arrays are always full and sk_storage has no keys to walk: no entry count. */
+static bool countable(__u32 type)
+{
+	return type != BPF_MAP_TYPE_SK_STORAGE && type != BPF_MAP_TYPE_ARRAY &&
+	       type != BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+int sx_map_fill(const char *pin_dir, const char *name, long *entries, __u32 *capacity)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = sx_pin_open(pin_dir, name, 1), r = 0;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		r = -errno;
+	} else {
+		*capacity = info.max_entries;
+		*entries = countable(info.type) ? count_entries(fd, info.key_size) : -1;
+	}
+	close(fd);
+	return r;
+}
+
 static cJSON *map_report(const char *pin_dir, const char *name)
 {
 	struct bpf_map_info info = {};
@@ -109,8 +135,7 @@ static cJSON *map_report(const char *pin_dir, const char *name)
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		cJSON_AddNumberToObject(o, "id", info.id);
 		cJSON_AddNumberToObject(o, "capacity", info.max_entries);
-		if (info.type != BPF_MAP_TYPE_SK_STORAGE && info.type != BPF_MAP_TYPE_ARRAY &&
-		    info.type != BPF_MAP_TYPE_PERCPU_ARRAY)
+		if (countable(info.type))
 			cJSON_AddNumberToObject(o, "entries",
 						(double)count_entries(fd, info.key_size));
 	}
@@ -219,7 +244,7 @@ static cJSON *overlay_report(const char *pin_dir)
 	return o;
 }
 
-static cJSON *status_build(const char *pin_dir)
+cJSON *sx_status_build(const char *pin_dir)
 {
 	cJSON *root = cJSON_CreateObject(), *maps, *att;
 	struct sx_config cfg = {};
@@ -286,7 +311,7 @@ int sx_status(const char *pin_dir, int json)
 
 	if (r)
 		return r;
-	st = status_build(pin_dir);
+	st = sx_status_build(pin_dir);
 	if (json) {
 		char *s = cJSON_Print(st);
 
