@@ -67,7 +67,7 @@ TEST_TOOL_BINS := $(patsubst test/tools/%.c,$(OUTPUT)/tools/%,$(TEST_TOOL_SRCS))
 .DEFAULT_GOAL := all
 # The objects are inputs of the skeletons and of the loader: keep them.
 .SECONDARY: $(BPF_OBJS) $(TEST_BPF_OBJS)
-.PHONY: all help deps test test-unit test-e2e soak sanitize demo bench bench-cni check format clean
+.PHONY: all help deps test test-unit test-e2e soak sanitize install uninstall demo bench bench-cni check format clean
 
 all: $(OUTPUT)/sockvxctl $(OUTPUT)/sockvx $(TEST_TOOL_BINS) ## build everything (default)
 
@@ -141,6 +141,39 @@ test-unit: all $(TEST_UNIT_BINS) $(TEST_BPF_BINS) ## run unit and BPF program te
 
 test-e2e: all ## run end-to-end tests only (E2E=name filters)
 	$(Q)OUTPUT=$(OUTPUT) test/run.sh e2e $(E2E)
+
+# ---- install (docs/operations.md) ----
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+CNI_BIN_DIR ?= /opt/cni/bin
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+DATADIR ?= $(PREFIX)/share/sockvx
+DOCDIR ?= $(PREFIX)/share/doc/sockvx
+INSTALLED := $(SBINDIR)/sockvxctl $(CNI_BIN_DIR)/sockvx $(SYSTEMD_UNIT_DIR)/sockvx.service \
+	$(addprefix $(DATADIR)/examples/,$(notdir $(wildcard cni/examples/*.conflist))) \
+	$(DOCDIR)/operations.md $(DOCDIR)/cni.md
+
+install: all ## install sockvxctl, the CNI plugin, sockvx.service and examples (PREFIX, DESTDIR)
+	$(Q)install -D -m 0755 $(OUTPUT)/sockvxctl $(DESTDIR)$(SBINDIR)/sockvxctl
+	$(Q)install -D -m 0755 $(OUTPUT)/sockvx $(DESTDIR)$(CNI_BIN_DIR)/sockvx
+	$(Q)mkdir -p $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		-e 's|@DOCDIR@|$(DOCDIR)|g' deploy/systemd/sockvx.service \
+		>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/sockvx.service
+	$(Q)chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/sockvx.service
+	@# The settings are the operator's: an existing file is kept.
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/sockvx/sockvx.env ] || \
+		install -D -m 0644 deploy/systemd/sockvx.env $(DESTDIR)$(SYSCONFDIR)/sockvx/sockvx.env
+	$(Q)install -D -m 0644 -t $(DESTDIR)$(DATADIR)/examples cni/examples/*.conflist
+	$(Q)install -D -m 0644 -t $(DESTDIR)$(DOCDIR) docs/operations.md docs/cni.md
+	@echo "installed; next: edit $(SYSCONFDIR)/sockvx/sockvx.env, then systemctl enable --now sockvx"
+
+uninstall: ## remove what install put in place (a changed sockvx.env is kept)
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)if cmp -s deploy/systemd/sockvx.env $(DESTDIR)$(SYSCONFDIR)/sockvx/sockvx.env; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/sockvx/sockvx.env; fi
+	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/sockvx $(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(DATADIR) \
+		$(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 # sockvxctl, the plugin and the test tools with ASan and UBSan, driven by the
 # end-to-end suite: any report fails (test/run.sh sanitize). `make test` runs it.
