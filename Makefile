@@ -209,7 +209,7 @@ check: $(SKELS) ## static analysis (clang-tidy, cppcheck, shellcheck if present)
 		-D'DECLARE_LIBBPF_OPTS(T,N,...)=struct T N = {0}' \
 		$(LOADER_SRCS) $(TEST_TOOL_SRCS) $(CNI_TEST_SRCS) $(FUZZ_SRCS)
 	$(Q)if command -v shellcheck >/dev/null; then \
-		shellcheck -x -P SCRIPTDIR -S warning scripts/*.sh test/*.sh test/fuzz/*.sh e2e/*.sh bench/*.sh; fi
+		shellcheck -x -P SCRIPTDIR -S warning scripts/*.sh test/*.sh test/fuzz/*.sh e2e/*.sh bench/*.sh deploy/kubernetes/*.sh; fi
 
 format: ## format C sources with the kernel's .clang-format
 	$(Q)clang-format -i $(shell find bpf loader test cni -name '*.[ch]' 2>/dev/null)
