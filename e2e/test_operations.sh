@@ -119,6 +119,13 @@ check "... written atomically: no temporary file is left" test "$(ls "$(dirname 
 check "on a node without sockvx, sockvx_up 0" \
 	eval '"$SOCKVXCTL" stats --prometheus --pin-dir "$SX_PIN-none" 2>/dev/null | grep -qx "sockvx_up 0"'
 
+# --- maps for people ------------------------------------------------------------
+check "the maps carry BTF: bpftool dump names the fields of an endpoint" \
+	eval 'bpftool -j map dump pinned "$SX_PIN/sx_endpoints_v1" |
+		jq -e "length > 0 and (.[0].formatted.key | has(\"family\")) and (.[0].formatted.value | has(\"pod_mac\"))" >/dev/null'
+check "endpoint list and node list answer in JSON" \
+	eval 'sx_ctl endpoint list --json | jq -e "length > 0" >/dev/null && sx_ctl node list --json | jq -e "type == \"array\"" >/dev/null'
+
 # --- doctor ---------------------------------------------------------------------
 BIN="$SX_TMP/cnibin"
 mkdir -p "$BIN" "$NETD"
