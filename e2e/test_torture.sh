@@ -58,24 +58,36 @@ clean() {
 	intact "$1" && [[ $(counter "$1" spurious_eagain) == 0 && $(counter "$1" unexpected_errors) == 0 ]]
 }
 
+# verdict WHAT TEST NAME: check TEST (intact or clean) on run NAME; a failure
+# carries the run's figures and its first failure lines, for the CI log.
+verdict() {
+	local what=$1 test=$2 name=$3
+	if "$test" "$name"; then
+		ok "$what"
+	else
+		fail "$what [$(summary "$name"); $(cat "$SX_TMP/$name.err" "$SX_TMP/$name.server.err" 2>/dev/null |
+			grep -v PASS | head -n 3 | tr '\n' ' ')]"
+	fi
+}
+
 r0=$(sx_stat messages_redirected)
 torture all "$(sx_pod_ip 3)"
 redirected=$(($(sx_stat messages_redirected) - r0))
 echo "# every style and close pattern: $(summary all)"
-check "every style and close pattern: no byte lost, reordered or corrupted, no hang ($redirected messages redirected)" \
+verdict "every style and close pattern: no byte lost, reordered or corrupted, no hang ($redirected messages redirected)" \
 	intact all
 check "the run was accelerated" test "$redirected" -gt 0
 
 # Styles and patterns whose semantics sockvx keeps identical (docs/semantics.md).
 torture safe "$(sx_pod_ip 3)" --io epoll,blocking,random-sizes --close fin,receiver-first
 echo "# FIN and receiver-first closes, all I/O styles: $(summary safe)"
-check "FIN and receiver-first closes, all styles: identical to plain TCP" clean safe
+verdict "FIN and receiver-first closes, all styles: identical to plain TCP" clean safe
 torture nonblocking "$(sx_pod_ip 3)" --io epoll
 echo "# non-blocking epoll I/O, every close pattern: $(summary nonblocking)"
-check "non-blocking epoll I/O, every close pattern: identical to plain TCP" clean nonblocking
+verdict "non-blocking epoll I/O, every close pattern: identical to plain TCP" clean nonblocking
 CONNS=$((CONNS / 4)) torture ipv6 "$(sx_pod_ip6 3)"
 echo "# IPv6: $(summary ipv6)"
-check "IPv6: no byte lost, reordered or corrupted" intact ipv6
+verdict "IPv6: no byte lost, reordered or corrupted" intact ipv6
 
 # Reloads, accel off/on and an unload while connections run: nothing may be
 # lost. Until a socket leaves the sockhash (about 100 ms after redirects stop),
@@ -109,10 +121,10 @@ for io in epoll,blocking,random-sizes epoll; do
 	reload_storm
 	wait "$bgpid" || true
 	echo "# $RELOADS reloads and an accel off/on mid-stream, I/O $io: $(summary "reload-$io")"
-	check "$RELOADS reloads and an accel off/on mid-stream, I/O $io: nothing lost" intact "reload-$io"
+	verdict "$RELOADS reloads and an accel off/on mid-stream, I/O $io: nothing lost" intact "reload-$io"
 	check "the reload run was accelerated" test "$(($(sx_stat messages_redirected) - r0))" -gt 0
 done
-check "... and with non-blocking I/O, identical to plain TCP" clean reload-epoll
+verdict "... and with non-blocking I/O, identical to plain TCP" clean reload-epoll
 
 # unload_cycles: $UNLOADS times, unload mid-stream, then load again; $ufail
 # counts the unloads that failed.
@@ -133,8 +145,8 @@ for io in epoll,blocking,random-sizes epoll; do
 	unload_cycles
 	wait "$bgpid" || true
 	echo "# $UNLOADS unload/load cycle(s) mid-stream ($ufail unload(s) failed), I/O $io: $(summary "unload-$io")"
-	check "$UNLOADS unload/load cycle(s) mid-stream, I/O $io: nothing lost" intact "unload-$io"
+	verdict "$UNLOADS unload/load cycle(s) mid-stream, I/O $io: nothing lost" intact "unload-$io"
 	check "every unload completed" test "$ufail" -eq 0
 done
-check "... and with non-blocking I/O, identical to plain TCP" clean unload-epoll
+verdict "... and with non-blocking I/O, identical to plain TCP" clean unload-epoll
 sx_done
