@@ -188,42 +188,20 @@ check "pressure: with room again, the same ADD succeeds" test "$(rc)" -eq 0
 map_field() { sx_nctl 1 status --json | jq ".maps[] | select(.name == \"$1\") | .$2"; }
 hcap=$(map_field sx_sockhash_v1 capacity)
 hold=$(((hcap - $(map_field sx_sockhash_v1 entries)) / 2 + 64))
-# One process may hold fewer descriptors than that (RLIMIT_NOFILE): several
-# holders, each with its own server and port, share the connections.
-per=15000 holders=$(((hold + 14999) / 15000)) holder_pids=()
-mkfifo "$SX_TMP/hold.in"
 errs=$(sx_nstat 1 socket_insert_errors)
-for i in $(seq 1 "$holders"); do
-	sx_pod_bg rb "$SX_TOOLS/sxhold" server "$rb_ip" $((7400 + i))
-	sx_wait_listen rb $((7400 + i)) || true
-	n=$((i < holders ? per : hold - per * (holders - 1)))
-	sx_pod ra "$SX_TOOLS/sxhold" client "$rb_ip" $((7400 + i)) --conns "$n" \
-		<"$SX_TMP/hold.in" >"$SX_TMP/hold$i.json" 2>"$SX_TMP/hold$i.err" &
-	holder_pids+=($!)
-done
-exec 9>"$SX_TMP/hold.in" # the holders keep their connections until this closes
-# hold_done FILE PID: the holder reported (once its connections are open) or died.
-hold_done() {
-	for _ in $(seq 1 1200); do
-		[[ -s $1 ]] || ! kill -0 "$2" 2>/dev/null && return 0
-		sleep 0.1
-	done
-}
-for i in $(seq 1 "$holders"); do hold_done "$SX_TMP/hold$i.json" "${holder_pids[i - 1]}"; done
+sx_hold ra rb "$rb_ip" 7401 "$hold"
+held=$SX_HOLD_HELD failed=$SX_HOLD_FAILED holders=${#SX_HOLD_PIDS[@]}
 entries=$(map_field sx_sockhash_v1 entries)
 # Probes on top of a full map, through the first holder's server.
 sx_pod ra "$SX_TOOLS/sxhold" client "$rb_ip" 7401 --conns 0 --probe 50 </dev/null >"$SX_TMP/probe.json" 2>&1 || true
 errs=$(($(sx_nstat 1 socket_insert_errors) - errs))
-held=$(cat "$SX_TMP"/hold[0-9]*.json | jq -s 'map(.established) | add')
-failed=$(cat "$SX_TMP"/hold[0-9]*.json | jq -s 'map(.failed) | add')
 echo "# pressure: $held idle connections held by $holders processes ($failed failed), SOCKHASH $entries/$hcap, $errs failed inserts; probes: $(cat "$SX_TMP/probe.json")"
 check "pressure: $hold idle connections are held" test "$held $failed" = "$hold 0"
 check "pressure: the SOCKHASH is full ($hcap)" test "$entries" -eq "$hcap"
 # 64 held connections and 50 probes find it full: at least one failed insert each.
 check "pressure: connections beyond it fail to insert ($errs) and fall back to TCP" test "$errs" -ge 114
 check "pressure: ... 50 probes on top carry 64 KiB each, intact" jqt '.probes_intact == 50' "$SX_TMP/probe.json"
-exec 9>&-
-wait "${holder_pids[@]}" 2>/dev/null || true
+sx_hold_release
 check "pressure: closed connections leave the SOCKHASH" \
 	sx_eventually eval '[[ $(map_field sx_sockhash_v1 entries) -lt 64 ]]'
 socks=$(sx_nstat 1 sockets_inserted) errs=$(sx_nstat 1 socket_insert_errors)
