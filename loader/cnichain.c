@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,45 +9,6 @@
 #include "cnichain.h"
 #include "log.h"
 #include "sysenv.h"
-
-#define CONF_MAX (1 << 20)
-
-static char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *text = NULL;
-	long len;
-
-	if (!f)
-		return NULL;
-	if (!fseek(f, 0, SEEK_END) && (len = ftell(f)) > 0 && len < CONF_MAX && !fseek(f, 0, SEEK_SET)) {
-		text = calloc(1, (size_t)len + 1);
-		if (text && fread(text, 1, (size_t)len, f) != (size_t)len) {
-			free(text);
-			text = NULL;
-		}
-	}
-	fclose(f);
-	return text;
-}
-
-/* CNI configuration files, as runtimes pick them; ours is never a source. */
-static int source_file(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-
-	return d->d_name[0] != '.' && strcmp(d->d_name, SX_CNI_CHAIN_FILE) &&
-	       ((n > 5 && !strcmp(d->d_name + n - 5, ".conf")) ||
-		(n > 9 && !strcmp(d->d_name + n - 9, ".conflist")) ||
-		(n > 5 && !strcmp(d->d_name + n - 5, ".json")));
-}
-
-static int is_sockvx(const cJSON *plugin)
-{
-	const cJSON *t = cJSON_GetObjectItem(plugin, "type");
-
-	return cJSON_IsString(t) && !strcmp(t->valuestring, "sockvx");
-}
 
 /*
  * The conflist that chains sockvx after source's plugins: a .conflist keeps
@@ -71,7 +31,7 @@ static cJSON *chained(const cJSON *src, const char *pin_dir, const char *from)
 	list = cJSON_AddArrayToObject(out, "plugins");
 	if (plugins) {
 		cJSON_ArrayForEach(p, plugins)
-		if (!is_sockvx(p)) /* already chained: once is enough */
+		if (!sx_cni_plugin_is_sockvx(p)) /* already chained: once is enough */
 			cJSON_AddItemToArray(list, cJSON_Duplicate(p, 1));
 	} else {
 		cJSON *single = cJSON_Duplicate(src, 1);
@@ -114,30 +74,23 @@ static int write_atomic(const char *dir, const char *text)
 
 int sx_cni_chain(const struct sx_cni_chain_opts *o)
 {
-	struct dirent **names = NULL;
-	char path[PATH_MAX], *text = NULL, *out_text = NULL;
+	char path[PATH_MAX], *out_text = NULL;
 	cJSON *src = NULL, *out = NULL;
-	int n, i, r = -EINVAL;
+	int r;
 
-	n = scandir(o->conf_dir, &names, source_file, alphasort);
-	if (n < 0) {
-		r = -errno;
+	/* The cluster's network is the file runtimes would use without ours. */
+	r = sx_cni_conf_first(o->conf_dir, true, path, sizeof(path));
+	if (r == -ENOENT) {
+		pr_warn("sockvxctl: no CNI configuration in %s to chain sockvx after; for a new cluster, "
+			"install sockvx as the main plugin (docs/operations.md)\n", o->conf_dir);
+		return r;
+	}
+	if (r) {
 		pr_warn("sockvxctl: cannot read %s: %s\n", o->conf_dir, strerror(-r));
 		return r;
 	}
-	if (n == 0) {
-		pr_warn("sockvxctl: no CNI configuration in %s to chain sockvx after; for a new cluster, "
-			"install sockvx as the main plugin (docs/operations.md)\n", o->conf_dir);
-		free(names);
-		return -ENOENT;
-	}
-	/* The cluster's network is the file runtimes would use without ours. */
-	snprintf(path, sizeof(path), "%s/%s", o->conf_dir, names[0]->d_name);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	text = read_text(path);
-	src = text ? cJSON_Parse(text) : NULL;
+	r = -EINVAL;
+	src = sx_cni_conf_load(path);
 	if (!src)
 		pr_warn("sockvxctl: %s is not JSON; nothing written\n", path);
 	else if ((out = chained(src, o->pin_dir, path)) && (out_text = cJSON_Print(out)))
@@ -149,6 +102,5 @@ int sx_cni_chain(const struct sx_cni_chain_opts *o)
 	cJSON_free(out_text);
 	cJSON_Delete(out);
 	cJSON_Delete(src);
-	free(text);
 	return r;
 }

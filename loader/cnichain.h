@@ -9,8 +9,7 @@
 #ifndef SOCKVX_CNICHAIN_H
 #define SOCKVX_CNICHAIN_H
 
-/* The file sockvx writes: "00-" sorts before the usual "10-..." names. */
-#define SX_CNI_CHAIN_FILE "00-sockvx.conflist"
+#include "cniconf.h"
 
 struct sx_cni_chain_opts {
 	const char *conf_dir; /* /etc/cni/net.d */

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "cniconf.h"
 #include "doctor.h"
 #include "pins.h"
 #include "report.h"
@@ -184,57 +184,11 @@ static void check_map_fill(struct report *r, const cJSON *st)
 		finding(r, OK, "map fill", NULL, "every map below %d%%", MAP_FULL_PERCENT);
 }
 
-/* A CNI configuration file's JSON, or NULL. */
-static cJSON *read_json(const char *path)
-{
-	char *text = NULL;
-	cJSON *j = NULL;
-	long len;
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return NULL;
-	if (!fseek(f, 0, SEEK_END) && (len = ftell(f)) > 0 && len < (1 << 20) && !fseek(f, 0, SEEK_SET) &&
-	    (text = calloc(1, (size_t)len + 1)) && fread(text, 1, (size_t)len, f) == (size_t)len)
-		j = cJSON_Parse(text);
-	free(text);
-	fclose(f);
-	return j;
-}
-
-/* The sockvx plugin entry of a configuration (a conflist's plugins or a single .conf), or NULL. */
-static const cJSON *sockvx_plugin(const cJSON *conf)
-{
-	const cJSON *p, *plugins = cJSON_GetObjectItem(conf, "plugins");
-
-	if (!cJSON_IsArray(plugins))
-		return cJSON_IsString(cJSON_GetObjectItem(conf, "type")) &&
-				       !strcmp(cJSON_GetObjectItem(conf, "type")->valuestring, "sockvx") ?
-			       conf : NULL;
-	cJSON_ArrayForEach(p, plugins)
-	if (cJSON_IsString(cJSON_GetObjectItem(p, "type")) &&
-	    !strcmp(cJSON_GetObjectItem(p, "type")->valuestring, "sockvx"))
-		return p;
-	return NULL;
-}
-
-static int conf_file(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-
-	return d->d_name[0] != '.' &&
-	       ((n > 5 && !strcmp(d->d_name + n - 5, ".conf")) ||
-		(n > 9 && !strcmp(d->d_name + n - 9, ".conflist")) ||
-		(n > 5 && !strcmp(d->d_name + n - 5, ".json")));
-}
-
 static void check_cni(struct report *r, const struct sx_doctor_opts *o)
 {
 	char path[PATH_MAX];
-	struct dirent **names = NULL;
 	const cJSON *plugin, *pin;
 	cJSON *conf;
-	int n, i;
 
 	snprintf(path, sizeof(path), "%s/sockvx", o->cni_bin_dir);
 	if (access(path, X_OK))
@@ -243,20 +197,13 @@ static void check_cni(struct report *r, const struct sx_doctor_opts *o)
 	else
 		finding(r, OK, "cni binary", NULL, "%s", path);
 
-	n = scandir(o->cni_conf_dir, &names, conf_file, alphasort);
-	if (n <= 0) {
+	if (sx_cni_conf_first(o->cni_conf_dir, false, path, sizeof(path))) {
 		finding(r, FAIL, "cni config", "install a configuration: docs/operations.md",
 			"no CNI configuration in %s", o->cni_conf_dir);
-		free(names);
 		return;
 	}
-	/* Runtimes use the first file by name. */
-	snprintf(path, sizeof(path), "%s/%s", o->cni_conf_dir, names[0]->d_name);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	conf = read_json(path);
-	plugin = conf ? sockvx_plugin(conf) : NULL;
+	conf = sx_cni_conf_load(path);
+	plugin = conf ? sx_cni_conf_sockvx(conf) : NULL;
 	if (!conf) {
 		finding(r, FAIL, "cni config", "fix the file's JSON", "%s, the file runtimes use, does not parse",
 			path);

@@ -13,7 +13,6 @@ struct sx_doctor_opts {
 	int json;
 };
 
-#define SX_CNI_CONF_DIR "/etc/cni/net.d"
 #define SX_CNI_BIN_DIR "/opt/cni/bin"
 
 /* 0 when nothing failed (warnings allowed), 1 when something did, -errno. */
