@@ -24,6 +24,14 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE \
 	-I$(OUTPUT) -Ibpf/include -Ibpf/sockops -Iloader
+# SANITIZE=1 builds with ASan and UBSan (`make sanitize` does, in $(OUTPUT)/asan).
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# ASan needs the shared C library: the plugin is linked dynamically then.
+CNI_LDFLAGS :=
+else
+CNI_LDFLAGS := -static
+endif
 NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 CFLAGS += $(NL_CFLAGS)
 LDLIBS_BPF := -lbpf -lelf -lz -lcjson -lnl-route-3 -lnl-3
@@ -59,7 +67,7 @@ TEST_TOOL_BINS := $(patsubst test/tools/%.c,$(OUTPUT)/tools/%,$(TEST_TOOL_SRCS))
 .DEFAULT_GOAL := all
 # The objects are inputs of the skeletons and of the loader: keep them.
 .SECONDARY: $(BPF_OBJS) $(TEST_BPF_OBJS)
-.PHONY: all help deps test test-unit test-e2e demo bench bench-cni check format clean
+.PHONY: all help deps test test-unit test-e2e soak sanitize install uninstall demo bench bench-cni check format clean
 
 all: $(OUTPUT)/sockvxctl $(OUTPUT)/sockvx $(TEST_TOOL_BINS) ## build everything (default)
 
@@ -108,7 +116,7 @@ $(OUTPUT)/cni/%.o: cni/%.c $(SKELS) | $(OUTPUT)/cni
 
 $(OUTPUT)/sockvx: $(CNI_OBJS) $(OUTPUT)/libsockvx.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -static $^ $(LDLIBS_CNI) -o $@ 2>$@.log || { cat $@.log >&2; exit 1; }
+	$(Q)$(CC) $(CFLAGS) $(CNI_LDFLAGS) $^ $(LDLIBS_CNI) -o $@ 2>$@.log || { cat $@.log >&2; exit 1; }
 	$(Q)grep -v $(LINK_NOISE) $@.log >&2 || true
 
 $(OUTPUT)/test/%: test/unit/%.c test/unit/unit_helpers.h $(LOADER_LIB_OBJS) | $(OUTPUT)/test
@@ -123,8 +131,9 @@ $(OUTPUT)/tools/%: test/tools/%.c | $(OUTPUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -lpthread -lcrypto -o $@
 
-test: deps ## install deps, build, run every test (unit, BPF, live, e2e)
+test: deps ## install deps, build, run every test (unit, BPF, fuzz, e2e, sanitized e2e)
 	$(Q)$(MAKE) --no-print-directory all $(TEST_UNIT_BINS) $(TEST_BPF_BINS)
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan SANITIZE=1 all
 	$(Q)OUTPUT=$(OUTPUT) test/run.sh
 
 test-unit: all $(TEST_UNIT_BINS) $(TEST_BPF_BINS) ## run unit and BPF program tests only
@@ -132,6 +141,52 @@ test-unit: all $(TEST_UNIT_BINS) $(TEST_BPF_BINS) ## run unit and BPF program te
 
 test-e2e: all ## run end-to-end tests only (E2E=name filters)
 	$(Q)OUTPUT=$(OUTPUT) test/run.sh e2e $(E2E)
+
+# ---- install (docs/operations.md) ----
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+CNI_BIN_DIR ?= /opt/cni/bin
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+DATADIR ?= $(PREFIX)/share/sockvx
+DOCDIR ?= $(PREFIX)/share/doc/sockvx
+INSTALLED := $(SBINDIR)/sockvxctl $(CNI_BIN_DIR)/sockvx $(SYSTEMD_UNIT_DIR)/sockvx.service \
+	$(addprefix $(DATADIR)/examples/,$(notdir $(wildcard cni/examples/*.conflist))) \
+	$(DOCDIR)/operations.md $(DOCDIR)/cni.md
+
+install: all ## install sockvxctl, the CNI plugin, sockvx.service and examples (PREFIX, DESTDIR)
+	$(Q)install -D -m 0755 $(OUTPUT)/sockvxctl $(DESTDIR)$(SBINDIR)/sockvxctl
+	$(Q)install -D -m 0755 $(OUTPUT)/sockvx $(DESTDIR)$(CNI_BIN_DIR)/sockvx
+	$(Q)mkdir -p $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		-e 's|@DOCDIR@|$(DOCDIR)|g' deploy/systemd/sockvx.service \
+		>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/sockvx.service
+	$(Q)chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/sockvx.service
+	@# The settings are the operator's: an existing file is kept.
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/sockvx/sockvx.env ] || \
+		install -D -m 0644 deploy/systemd/sockvx.env $(DESTDIR)$(SYSCONFDIR)/sockvx/sockvx.env
+	$(Q)install -D -m 0644 -t $(DESTDIR)$(DATADIR)/examples cni/examples/*.conflist
+	$(Q)install -D -m 0644 -t $(DESTDIR)$(DOCDIR) docs/operations.md docs/cni.md
+	@echo "installed; next: edit $(SYSCONFDIR)/sockvx/sockvx.env, then systemctl enable --now sockvx"
+
+uninstall: ## remove what install put in place (a changed sockvx.env is kept)
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)if cmp -s deploy/systemd/sockvx.env $(DESTDIR)$(SYSCONFDIR)/sockvx/sockvx.env; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/sockvx/sockvx.env; fi
+	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/sockvx $(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(DATADIR) \
+		$(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
+# sockvxctl, the plugin and the test tools with ASan and UBSan, driven by the
+# end-to-end suite: any report fails (test/run.sh sanitize). `make test` runs it.
+sanitize: ## run the e2e suite with ASan/UBSan builds of sockvxctl and sockvx (E2E=name filters)
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan SANITIZE=1 all
+	$(Q)OUTPUT=$(OUTPUT) test/run.sh sanitize $(E2E)
+
+# The reliability scenarios five times longer than in `make test`
+# (docs/reliability.md): about 8 minutes on 2 cores.
+SOAK_ENV := TORTURE_CONNS=50000 TORTURE_RELOADS=100 TORTURE_UNLOADS=25 \
+	CHURN_ROUNDS=10 KILL_PODS=200
+soak: all ## long reliability runs: 50,000 checked connections per run, reload storms, CNI churn
+	$(Q)OUTPUT=$(OUTPUT) $(SOAK_ENV) test/run.sh e2e torture,reliability
 
 demo: deps ## install deps, build, run the two-pod sandbox demo
 	$(Q)$(MAKE) --no-print-directory all
@@ -154,53 +209,13 @@ check: $(SKELS) ## static analysis (clang-tidy, cppcheck, shellcheck if present)
 		-D'DECLARE_LIBBPF_OPTS(T,N,...)=struct T N = {0}' \
 		$(LOADER_SRCS) $(TEST_TOOL_SRCS) $(CNI_TEST_SRCS) $(FUZZ_SRCS)
 	$(Q)if command -v shellcheck >/dev/null; then \
-		shellcheck -x -P SCRIPTDIR -S warning scripts/*.sh test/*.sh test/fuzz/*.sh e2e/*.sh bench/*.sh; fi
+		shellcheck -x -P SCRIPTDIR -S warning scripts/*.sh test/*.sh test/fuzz/*.sh e2e/*.sh bench/*.sh deploy/kubernetes/*.sh; fi
 
 format: ## format C sources with the kernel's .clang-format
 	$(Q)clang-format -i $(shell find bpf loader test cni -name '*.[ch]' 2>/dev/null)
 
 clean: ## remove generated files
 	$(Q)rm -rf $(OUTPUT)
-
-# ---- install (PREFIX, DESTDIR; see docs/operations.md) ----
-SBINDIR ?= $(PREFIX)/sbin
-DATADIR ?= $(PREFIX)/share/sockvx
-SYSCONFDIR ?= /etc
-CNI_BIN_DIR ?= /opt/cni/bin
-# systemd reads /usr/local/lib/systemd/system as well as /lib/systemd/system.
-SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
-ENV_FILE := $(DESTDIR)$(SYSCONFDIR)/sockvx/sockvx.env
-.PHONY: install uninstall
-
-# The conflists are examples under DATADIR: a pod network configuration is
-# node-specific, and one in /etc/cni/net.d takes effect at once.
-install: $(OUTPUT)/sockvxctl $(OUTPUT)/sockvx ## install sockvxctl, the CNI plugin, the systemd unit, examples (PREFIX, DESTDIR)
-	$(call msg,INSTALL,$(DESTDIR))
-	$(Q)install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CNI_BIN_DIR) $(DESTDIR)$(SYSTEMD_UNIT_DIR) \
-		$(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(DATADIR)/kubernetes $(DESTDIR)$(SYSCONFDIR)/sockvx
-	$(Q)install -m 0755 $(OUTPUT)/sockvxctl $(DESTDIR)$(SBINDIR)/sockvxctl
-	$(Q)install -m 0755 $(OUTPUT)/sockvx $(DESTDIR)$(CNI_BIN_DIR)/sockvx
-	$(Q)install -m 0755 scripts/sockvx-node-agent.sh $(DESTDIR)$(SBINDIR)/sockvx-node-agent
-	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
-		-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' deploy/systemd/sockvx.service.in \
-		>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/sockvx.service
-	$(Q)chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/sockvx.service
-	@# An edited settings file is the operator's: never overwritten.
-	$(Q)[ -e $(ENV_FILE) ] || install -m 0644 deploy/systemd/sockvx.env $(ENV_FILE)
-	$(Q)install -m 0644 cni/examples/*.conflist $(DESTDIR)$(DATADIR)/examples/
-	$(Q)install -m 0644 deploy/kubernetes/* $(DESTDIR)$(DATADIR)/kubernetes/
-	$(Q)install -m 0644 docs/operations.md $(DESTDIR)$(DATADIR)/operations.md
-
-uninstall: ## remove what install installed (an edited sockvx.env stays)
-	$(call msg,UNINSTALL,$(DESTDIR))
-	$(Q)rm -f $(DESTDIR)$(SBINDIR)/sockvxctl $(DESTDIR)$(SBINDIR)/sockvx-node-agent \
-		$(DESTDIR)$(CNI_BIN_DIR)/sockvx \
-		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/sockvx.service
-	$(Q)rm -rf $(DESTDIR)$(DATADIR)
-	$(Q)if cmp -s deploy/systemd/sockvx.env $(ENV_FILE); then rm -f $(ENV_FILE); \
-		elif [ -e $(ENV_FILE) ]; then echo "kept $(ENV_FILE): it was edited"; fi
-	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/sockvx 2>/dev/null || true
-# ---- end of install ----
 
 # ---- CNI unit tests and fuzzing (test/unit/test_cni_*.c, test/fuzz/) ----
 # CNI unit tests link the plugin's objects (all but main.o) and jansson as
@@ -212,25 +227,31 @@ $(OUTPUT)/test/test_cni_%: test/unit/test_cni_%.c test/unit/unit_helpers.h $(CNI
 	$(Q)$(CC) $(CFLAGS) -Icni -MMD -MP $< $(CNI_LIB_OBJS) $(LOADER_LIB_OBJS) -lcmocka -ljansson $(LDLIBS_BPF) -o $@
 
 # libFuzzer harnesses: only the parsers' sources, instrumented (clang).
-# `make fuzz` runs them for FUZZ_SECONDS; `make test` for 20 s (test/run.sh).
+# `make fuzz` runs each for FUZZ_SECONDS; `make test` for 20 s (test/run.sh).
 FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes \
 	-D_GNU_SOURCE -Ibpf/include -Iloader -Icni
 FUZZ_CNI_SRCS := cni/conf.c cni/result.c cni/version.c cni/error.c cni/env.c \
 	loader/parse.c loader/log.c
-FUZZ_BINS := $(OUTPUT)/fuzz/fuzz_cni_conf
+FUZZ_NODELIST_SRCS := loader/nodelist.c loader/parse.c loader/log.c
+FUZZ_BINS := $(OUTPUT)/fuzz/fuzz_cni_conf $(OUTPUT)/fuzz/fuzz_nodelist
 .PHONY: fuzz
 
 $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/fuzz/fuzz_cni_conf: test/fuzz/fuzz_cni_conf.c $(FUZZ_CNI_SRCS) $(wildcard cni/*.h loader/*.h) | $(OUTPUT)/fuzz
+$(OUTPUT)/fuzz/fuzz_cni_conf: test/fuzz/fuzz_cni_conf.c test/fuzz/fuzz.h $(FUZZ_CNI_SRCS) $(wildcard cni/*.h loader/*.h) | $(OUTPUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_CNI_SRCS) -ljansson -lbpf -o $@
 
-fuzz: $(FUZZ_BINS) ## fuzz the CNI configuration parser (FUZZ_SECONDS=30)
-	$(Q)OUTPUT=$(OUTPUT) test/fuzz/run.sh $(FUZZ_SECONDS)
+$(OUTPUT)/fuzz/fuzz_nodelist: test/fuzz/fuzz_nodelist.c test/fuzz/fuzz.h $(FUZZ_NODELIST_SRCS) $(wildcard loader/*.h) | $(OUTPUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_NODELIST_SRCS) -lcjson -lbpf -o $@
+
+fuzz: $(FUZZ_BINS) ## fuzz the CNI configuration and NodeList parsers (FUZZ_SECONDS=30 each)
+	$(Q)for f in $(patsubst $(OUTPUT)/fuzz/fuzz_%,%,$(FUZZ_BINS)); do \
+		OUTPUT=$(OUTPUT) test/fuzz/run.sh $$f $(FUZZ_SECONDS) || exit 1; done
 
 test: $(FUZZ_BINS)
 # ---- end of CNI unit tests and fuzzing ----

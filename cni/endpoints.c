@@ -16,6 +16,12 @@ int sx_cni_node_ready(const char *pin_dir, bool main_mode, char *why, size_t len
 					      SX_PIN_LINK_SOCKOPS, SX_PIN_PROG_FROM_POD };
 	size_t i, n = main_mode ? 4 : 3;
 
+	/* bpffs pins are root's: an unprivileged caller sees them as missing. */
+	if (access(pin_dir, X_OK) && errno == EACCES) {
+		snprintf(why, len, "%s: permission denied; the plugin runs as root, as runtimes run it",
+			 pin_dir);
+		return -EACCES;
+	}
 	for (i = 0; i < n; i++) {
 		if (!sx_pin_exists(pin_dir, needed[i])) {
 			snprintf(why, len, "%s/%s is missing; run: sockvxctl load --pin-dir %s",

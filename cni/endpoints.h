@@ -14,7 +14,7 @@
 /*
  * Is sockvx loaded in pin_dir, with what the mode needs (main mode: the tc
  * programs, loaded in this network namespace)? 0, or -ENOENT/-EXDEV with the
- * reason in why.
+ * reason in why; -EACCES when the caller may not see the pins at all.
  */
 int sx_cni_node_ready(const char *pin_dir, bool main_mode, char *why, size_t len);
 /*

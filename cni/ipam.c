@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "ipam.h"
@@ -187,6 +188,79 @@ out:
 	return best;
 }
 
+/*
+ * The version an older IPAM plugin was last negotiated down to, kept in
+ * dataDir/.ipam-versions/<type> (no network name starts with a dot) with the identity of the plugin's binary, so
+ * later calls skip the refused attempt and the VERSION call (two executions
+ * of the plugin). A replaced binary no longer matches and is asked again.
+ */
+static int memo_paths(const struct sx_cni_conf *conf, char *dir, size_t dlen, char *file,
+		      size_t flen)
+{
+	if ((size_t)snprintf(dir, dlen, "%s/.ipam-versions", conf->data_dir) >= dlen ||
+	    (size_t)snprintf(file, flen, "%s/%s", dir, conf->ipam_type) >= flen)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int plugin_identity(const char *path, char *buf, size_t len)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	snprintf(buf, len, "%lu:%lu:%lld.%09ld:%lld", (unsigned long)st.st_dev,
+		 (unsigned long)st.st_ino, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+		 (long long)st.st_size);
+	return 0;
+}
+
+/* The remembered version for this binary, one of sx_cni_versions, or NULL. */
+static const char *memo_get(const struct sx_cni_conf *conf, const char *path)
+{
+	char dir[PATH_MAX], file[PATH_MAX], id[128], line[256], want[160];
+	const char *found = NULL;
+	FILE *f;
+	int i;
+
+	if (memo_paths(conf, dir, sizeof(dir), file, sizeof(file)) ||
+	    plugin_identity(path, id, sizeof(id)))
+		return NULL;
+	f = fopen(file, "re");
+	if (!f)
+		return NULL;
+	snprintf(want, sizeof(want), "%s ", id);
+	if (fgets(line, sizeof(line), f) && !strncmp(line, want, strlen(want))) {
+		line[strcspn(line, "\n")] = '\0';
+		for (i = 0; sx_cni_versions[i]; i++)
+			if (!strcmp(line + strlen(want), sx_cni_versions[i]))
+				found = sx_cni_versions[i];
+	}
+	fclose(f);
+	/* Only ever a step down from what the configuration asks for. */
+	return found && sx_cni_version_parse(found) < conf->version ? found : NULL;
+}
+
+/* Best effort: a memo that cannot be written costs the next call two executions. */
+static void memo_put(const struct sx_cni_conf *conf, const char *path, const char *version)
+{
+	char dir[PATH_MAX], file[PATH_MAX], tmp[PATH_MAX + 16], id[128];
+	FILE *f;
+
+	if (memo_paths(conf, dir, sizeof(dir), file, sizeof(file)) ||
+	    plugin_identity(path, id, sizeof(id)) ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s.%d", file, getpid()) >= sizeof(tmp))
+		return;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return;
+	f = fopen(tmp, "we");
+	if (!f)
+		return;
+	fprintf(f, "%s %s\n", id, version);
+	if (fclose(f) || rename(tmp, file))
+		unlink(tmp);
+}
+
 /* Turns a plugin's failure into our error, keeping its words. */
 static int plugin_failed(const char *type, const char *command, const char *out, int status,
 			 struct sx_cni_error *err)
@@ -225,7 +299,11 @@ int sx_ipam_exec(const struct sx_cni_env *env, const struct sx_cni_conf *conf,
 	envp = child_environ(call, call->command, envbuf);
 	if (!envp)
 		return sx_cni_fail(err, SX_CNI_E_IO, "out of memory", NULL);
-	/* At most twice: as configured, then in a version the plugin speaks. */
+	version = memo_get(conf, path);
+	/*
+	 * At most twice: as configured (or as remembered), then in a version
+	 * the plugin says it speaks.
+	 */
 	for (attempt = 0; attempt < 2; attempt++) {
 		free(text);
 		free(out);
@@ -248,6 +326,7 @@ int sx_ipam_exec(const struct sx_cni_env *env, const struct sx_cni_conf *conf,
 			if (c == SX_CNI_E_VERSION && (version = negotiate(path, call, conf))) {
 				pr_info("sockvx: %s speaks cniVersion %s at most; delegating with it\n",
 					type, version);
+				memo_put(conf, path, version);
 				continue;
 			}
 		}

@@ -59,7 +59,7 @@ static int parse_addr(json_t *v, struct sx_endpoint_key *key)
 
 static int parse_ips(json_t *list, struct sx_cni_result *res, char *why, size_t len)
 {
-	json_t *it, *gw, *iface;
+	json_t *it, *gw, *iface, *ver;
 	size_t i;
 
 	if (!list)
@@ -76,6 +76,11 @@ static int parse_ips(json_t *list, struct sx_cni_result *res, char *why, size_t 
 		if (!json_is_object(it) || !json_is_string(addr) ||
 		    sx_parse_ip_prefix(json_string_value(addr), &ip->addr, &ip->prefixlen))
 			return invalid(why, len, "ips[%zu] needs an \"address\" such as 10.1.2.3/24", i);
+		/* Results before 1.0.0 name the family; when one does, it must be the address's. */
+		ver = json_object_get(it, "version");
+		if (ver && !(json_is_string(ver) &&
+			     !strcmp(json_string_value(ver), ip->addr.family == SX_AF_INET ? "4" : "6")))
+			return invalid(why, len, "ips[%zu].version does not match its address", i);
 		gw = json_object_get(it, "gateway");
 		ip->has_gateway = gw != NULL;
 		if (gw && (parse_addr(gw, &ip->gateway) || ip->gateway.family != ip->addr.family))

@@ -90,14 +90,29 @@ static json_t *record_json(const struct sx_attachment *a)
 	return o;
 }
 
+/* A record is written to "<record>.tmp" first, then renamed into place. */
+static const char tmp_suffix[] = ".tmp";
+
+static bool is_tmp(const char *name)
+{
+	size_t n = strlen(name), k = sizeof(tmp_suffix) - 1;
+
+	return n > k && !strcmp(name + n - k, tmp_suffix);
+}
+
+static int tmp_path(char *buf, size_t len, const char *path)
+{
+	return (size_t)snprintf(buf, len, "%s%s", path, tmp_suffix) >= len ? -ENAMETOOLONG : 0;
+}
+
 int sx_store_put(const char *data_dir, const char *network, const struct sx_attachment *a)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	char path[PATH_MAX], tmp[PATH_MAX + sizeof(tmp_suffix)];
 	json_t *o = record_json(a);
 	int r = record_path(path, sizeof(path), data_dir, network, a->container_id, a->ifname);
 
-	if (!r && (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		r = -ENAMETOOLONG;
+	if (!r)
+		r = tmp_path(tmp, sizeof(tmp), path);
 	if (!r && json_dump_file(o, tmp, JSON_COMPACT))
 		r = -EIO;
 	if (!r && rename(tmp, path))
@@ -160,11 +175,16 @@ int sx_store_get(const char *data_dir, const char *network, const char *containe
 int sx_store_del(const char *data_dir, const char *network, const char *container_id,
 		 const char *ifname)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], tmp[PATH_MAX + sizeof(tmp_suffix)];
 	int r = record_path(path, sizeof(path), data_dir, network, container_id, ifname);
 
+	if (!r)
+		r = tmp_path(tmp, sizeof(tmp), path);
 	if (r)
 		return r;
+	/* Also what a put killed midway left. */
+	if (unlink(tmp) && errno != ENOENT)
+		return -errno;
 	return unlink(path) && errno != ENOENT ? -errno : 0;
 }
 
@@ -183,16 +203,35 @@ int sx_store_foreach(const char *data_dir, const char *network,
 	if (!dp)
 		return errno == ENOENT ? 0 : -errno;
 	while (!r && (d = readdir(dp))) {
-		size_t n = strlen(d->d_name);
-
 		/* Records only: not ".", "..", nor a half-written ".tmp". */
-		if (!strchr(d->d_name, RECORD_SEP) || (n > 4 && !strcmp(d->d_name + n - 4, ".tmp")))
+		if (!strchr(d->d_name, RECORD_SEP) || is_tmp(d->d_name))
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, d->d_name) >= sizeof(path) ||
 		    read_record(path, &a))
 			continue;
 		r = fn(&a, arg);
 	}
+	closedir(dp);
+	return r;
+}
+
+int sx_store_prune(const char *data_dir, const char *network)
+{
+	char dir[PATH_MAX];
+	struct dirent *d;
+	DIR *dp;
+	int r = network_dir(dir, sizeof(dir), data_dir, network), fd;
+
+	if (r)
+		return r;
+	dp = opendir(dir);
+	if (!dp)
+		return errno == ENOENT ? 0 : -errno;
+	fd = dirfd(dp);
+	while ((d = readdir(dp)))
+		if (strchr(d->d_name, RECORD_SEP) && is_tmp(d->d_name) && unlinkat(fd, d->d_name, 0) &&
+		    errno != ENOENT && !r)
+			r = -errno;
 	closedir(dp);
 	return r;
 }

@@ -38,6 +38,11 @@ int sx_store_get(const char *data_dir, const char *network, const char *containe
 /* Removes a record; absent is not an error. */
 int sx_store_del(const char *data_dir, const char *network, const char *container_id,
 		 const char *ifname);
+/*
+ * Removes half-written records, left by a process killed while writing one.
+ * Only under the exclusive lock, when no writer can be at work. 0 or -errno.
+ */
+int sx_store_prune(const char *data_dir, const char *network);
 /* Calls fn for every record of the network; stops at fn's first non-zero return. */
 int sx_store_foreach(const char *data_dir, const char *network,
 		     int (*fn)(const struct sx_attachment *a, void *arg), void *arg);

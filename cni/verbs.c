@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,6 +98,33 @@ static void record_ips(struct sx_attachment *rec, const struct sx_cni_result *re
 		rec->ips[rec->n_ips++] = res->ips[i].addr;
 }
 
+/*
+ * Fails with code (try again, or not ready for STATUS) when sockvx is not
+ * loaded; with an I/O error when the caller lacks the privileges to tell.
+ */
+static int node_ready(struct sx_cni_run *run, bool main_mode, int code)
+{
+	char why[512];
+	int r = sx_cni_node_ready(run->conf.pin_dir, main_mode, why, sizeof(why));
+
+	if (r == -EACCES)
+		return sx_cni_fail(&run->err, SX_CNI_E_IO, "permission denied", "%s", why);
+	if (r)
+		return sx_cni_fail(&run->err, code, "sockvx is not loaded on this node", "%s", why);
+	return 0;
+}
+
+/* Writes the attachment's record; code 5 when it cannot. */
+static int record(struct sx_cni_run *run, const struct sx_attachment *rec)
+{
+	int r = sx_store_put(run->conf.data_dir, run->conf.name, rec);
+
+	if (r)
+		return sx_cni_fail(&run->err, SX_CNI_E_IO, "cannot record the attachment", "%s: %s",
+				   run->conf.data_dir, strerror(-r));
+	return 0;
+}
+
 /* nsfd: the pod's namespace, opened by the caller. */
 static int add_main(struct sx_cni_run *run, int nsfd)
 {
@@ -111,11 +139,21 @@ static int add_main(struct sx_cni_run *run, int nsfd)
 	struct sx_link host, pod;
 	json_t *ipam_json = NULL;
 	unsigned int mtu = pod_mtu(conf);
-	int r;
 
 	sx_podlink_host_name(env->container_id, env->ifname, host_name);
-	if (sx_ipam_exec(env, conf, &call, &ipam_json, &run->err))
+	snprintf(rec.container_id, sizeof(rec.container_id), "%s", env->container_id);
+	snprintf(rec.ifname, sizeof(rec.ifname), "%s", env->ifname);
+	snprintf(rec.host_name, sizeof(rec.host_name), "%s", host_name);
+	rec.main_mode = true;
+	/*
+	 * Written ahead, with no veth index yet: an ADD killed at any later point
+	 * leaves this record, so the DEL or GC that follows undoes a lease and a
+	 * veth it could not otherwise find.
+	 */
+	if (record(run, &rec))
 		goto out;
+	if (sx_ipam_exec(env, conf, &call, &ipam_json, &run->err))
+		goto forget;
 	if (parse_ipam_result(run, ipam_json, mtu, &ipam))
 		goto release;
 	spec = (struct sx_podlink_spec){ host_name, env->ifname, nsfd, env->netns, mtu };
@@ -126,31 +164,24 @@ static int add_main(struct sx_cni_run *run, int nsfd)
 	ep.ifindex = (__u32)host.ifindex;
 	memcpy(ep.pod_mac, pod.mac, sizeof(ep.pod_mac));
 	memcpy(ep.host_mac, host.mac, sizeof(ep.host_mac));
-	snprintf(rec.container_id, sizeof(rec.container_id), "%s", env->container_id);
-	snprintf(rec.ifname, sizeof(rec.ifname), "%s", env->ifname);
-	snprintf(rec.host_name, sizeof(rec.host_name), "%s", host_name);
-	rec.main_mode = true;
 	rec.host_ifindex = ep.ifindex;
 	record_ips(&rec, &res);
 	if (sx_cni_endpoints_add(conf->pin_dir, rec.ips, rec.n_ips, &ep, &run->err))
 		goto unlink;
-	r = sx_store_put(conf->data_dir, conf->name, &rec);
-	if (r) {
-		sx_cni_fail(&run->err, SX_CNI_E_IO, "cannot record the attachment", "%s: %s",
-			    conf->data_dir, strerror(-r));
-		sx_cni_endpoints_del(conf->pin_dir, rec.ips, rec.n_ips, ep.ifindex);
-		goto unlink;
-	}
+	if (record(run, &rec))
+		goto unwire;
 	run->out = sx_cni_result_build(&res, conf->version, conf->cni_version);
 	if (run->out)
 		goto out;
 	sx_cni_fail(&run->err, SX_CNI_E_IO, "out of memory", NULL);
-	sx_store_del(conf->data_dir, conf->name, env->container_id, env->ifname);
+unwire:
 	sx_cni_endpoints_del(conf->pin_dir, rec.ips, rec.n_ips, ep.ifindex);
 unlink:
 	sx_podlink_delete(host_name);
 release:
 	ipam_release(run, env->container_id, env->ifname);
+forget:
+	sx_store_del(conf->data_dir, conf->name, env->container_id, env->ifname);
 out:
 	sx_cni_result_free(&res);
 	sx_cni_result_free(&ipam);
@@ -188,7 +219,6 @@ static int add_chained(struct sx_cni_run *run)
 	struct sx_endpoint ep = { .flags = SX_EP_F_LOCAL }; /* socket-only: ifindex 0 */
 	struct sx_attachment rec = { 0 };
 	struct sx_cni_result prev;
-	int r;
 
 	if (parse_prev_result(run, &prev))
 		return run->err.code;
@@ -198,13 +228,12 @@ static int add_chained(struct sx_cni_run *run)
 	sx_cni_result_free(&prev);
 	if (!rec.n_ips)
 		pr_info("sockvx: prevResult has no container address; nothing to accelerate\n");
-	if (sx_cni_endpoints_add(conf->pin_dir, rec.ips, rec.n_ips, &ep, &run->err))
+	/* The record first: an ADD killed midway leaves what DEL and GC need. */
+	if (record(run, &rec))
 		return run->err.code;
-	r = sx_store_put(conf->data_dir, conf->name, &rec);
-	if (r) {
-		sx_cni_endpoints_del(conf->pin_dir, rec.ips, rec.n_ips, 0);
-		return sx_cni_fail(&run->err, SX_CNI_E_IO, "cannot record the attachment", "%s: %s",
-				   conf->data_dir, strerror(-r));
+	if (sx_cni_endpoints_add(conf->pin_dir, rec.ips, rec.n_ips, &ep, &run->err)) {
+		sx_store_del(conf->data_dir, conf->name, rec.container_id, rec.ifname);
+		return run->err.code;
 	}
 	/* The previous plugin's result is the chain's result: passed on as it came. */
 	run->out = json_incref(conf->prev_result);
@@ -216,12 +245,10 @@ int sx_cni_add(struct sx_cni_run *run)
 	struct sx_cni_conf *conf = &run->conf;
 	struct sx_attachment rec;
 	int main_mode = sx_cni_conf_is_main(conf), lock, nsfd;
-	char why[512];
 
 	/* Nothing is touched on a node where sockvx is not (yet) loaded. */
-	if (sx_cni_node_ready(conf->pin_dir, main_mode, why, sizeof(why)))
-		return sx_cni_fail(&run->err, SX_CNI_E_TRY_AGAIN, "sockvx is not loaded on this node",
-				   "%s", why);
+	if (node_ready(run, main_mode, SX_CNI_E_TRY_AGAIN))
+		return run->err.code;
 	/* A namespace that is not there fails before anything is allocated. */
 	nsfd = open_sandbox(&run->env, &run->err);
 	if (nsfd < 0)
@@ -244,7 +271,56 @@ int sx_cni_add(struct sx_cni_run *run)
 	return run->err.code;
 }
 
-/* Undoes an attachment: endpoints, the veth, the IPAM lease, the record, in that order. */
+struct veth_deletion {
+	const char *host_name;
+	int r;
+};
+
+static void *delete_veth(void *arg)
+{
+	struct veth_deletion *d = arg;
+
+	d->r = sx_podlink_delete(d->host_name);
+	return NULL;
+}
+
+/*
+ * Deletes the pod's veth and releases its IPAM lease at the same time: the
+ * kernel spends most of a veth deletion waiting for RCU grace periods, long
+ * enough to run the IPAM plugin in. Reusing a released address early is safe,
+ * as a new pod's host route replaces the old one. Both are done before DEL
+ * returns; the first failure is the one reported, the other is logged.
+ */
+static int release_link_and_lease(struct sx_cni_run *run, const char *host_name,
+				  const char *container_id, const char *ifname)
+{
+	struct sx_ipam_call call = { "DEL", container_id, ifname, NULL };
+	struct veth_deletion veth = { host_name, 0 };
+	/* This attachment's own outcome: GC goes on after another one failed. */
+	struct sx_cni_error ipam = { 0 };
+	struct sx_cni_conf *conf = &run->conf;
+	bool threaded;
+	pthread_t t;
+
+	threaded = !pthread_create(&t, NULL, delete_veth, &veth);
+	if (!threaded)
+		delete_veth(&veth);
+	if (!conf->ipam)
+		pr_warn("sockvx: %s/%s was attached in main mode, but this configuration has no "
+			"ipam section to release its addresses with\n", container_id, ifname);
+	else
+		sx_ipam_exec(&run->env, conf, &call, NULL, &ipam);
+	if (threaded)
+		pthread_join(t, NULL);
+	if (ipam.code)
+		sx_cni_fail(&run->err, ipam.code, ipam.msg, "%s", ipam.details);
+	if (veth.r)
+		sx_cni_fail(&run->err, SX_CNI_E_LINK, "cannot delete the pod's veth", "%s: %s",
+			    host_name, strerror(-veth.r));
+	return ipam.code ? ipam.code : veth.r ? SX_CNI_E_LINK : 0;
+}
+
+/* Undoes an attachment: endpoints, then the veth and the IPAM lease, then the record. */
 static int detach(struct sx_cni_run *run, const struct sx_attachment *rec, bool have_rec,
 		  const char *container_id, const char *ifname)
 {
@@ -256,11 +332,12 @@ static int detach(struct sx_cni_run *run, const struct sx_attachment *rec, bool 
 	int r;
 
 	sx_podlink_host_name(container_id, ifname, host_name);
-	if (have_rec) {
+	/* A main-mode record without a veth index is an ADD that never finished. */
+	if (have_rec && (!rec->main_mode || rec->host_ifindex)) {
 		sx_cni_endpoints_del(conf->pin_dir, rec->ips, rec->n_ips,
 				     rec->main_mode ? rec->host_ifindex : 0);
 	} else if (main_mode && !sx_link_get(host_name, 0, &host)) {
-		/* No record (an ADD that died midway): whatever is wired to our veth. */
+		/* An ADD that died midway: whatever is wired to our veth. */
 		sx_cni_endpoints_del_wired(conf->pin_dir, (__u32)host.ifindex);
 	} else if (!main_mode && conf->prev_result) {
 		struct sx_endpoint_key keys[SX_STORE_MAX_IPS];
@@ -273,19 +350,8 @@ static int detach(struct sx_cni_run *run, const struct sx_attachment *rec, bool 
 			sx_cni_result_free(&prev);
 		}
 	}
-	if (main_mode) {
-		struct sx_ipam_call call = { "DEL", container_id, ifname, NULL };
-
-		r = sx_podlink_delete(host_name);
-		if (r)
-			return sx_cni_fail(&run->err, SX_CNI_E_LINK, "cannot delete the pod's veth",
-					   "%s: %s", host_name, strerror(-r));
-		if (!conf->ipam)
-			pr_warn("sockvx: %s/%s was attached in main mode, but this configuration has no "
-				"ipam section to release its addresses with\n", container_id, ifname);
-		else if (sx_ipam_exec(&run->env, conf, &call, NULL, &run->err))
-			return run->err.code;
-	}
+	if (main_mode && release_link_and_lease(run, host_name, container_id, ifname))
+		return run->err.code;
 	r = sx_store_del(conf->data_dir, conf->name, container_id, ifname);
 	if (r)
 		return sx_cni_fail(&run->err, SX_CNI_E_IO, "cannot remove the attachment's record",
@@ -355,15 +421,13 @@ int sx_cni_check(struct sx_cni_run *run)
 	struct sx_endpoint_key keys[SX_STORE_MAX_IPS];
 	struct sx_cni_result prev;
 	struct sx_attachment rec;
-	char why[512];
 	int nsfd;
 
 	if (!conf->prev_result)
 		return sx_cni_fail(&run->err, SX_CNI_E_CONFIG, "invalid network configuration",
 				   "field \"prevResult\": CHECK needs the result of the ADD");
-	if (sx_cni_node_ready(conf->pin_dir, sx_cni_conf_is_main(conf), why, sizeof(why)))
-		return sx_cni_fail(&run->err, SX_CNI_E_TRY_AGAIN, "sockvx is not loaded on this node",
-				   "%s", why);
+	if (node_ready(run, sx_cni_conf_is_main(conf), SX_CNI_E_TRY_AGAIN))
+		return run->err.code;
 	if (sx_store_get(conf->data_dir, conf->name, run->env.container_id, run->env.ifname, &rec))
 		return drift(run, "no sockvx attachment for container %s, interface %s",
 			     run->env.container_id, run->env.ifname);
@@ -385,12 +449,7 @@ int sx_cni_check(struct sx_cni_run *run)
 
 int sx_cni_status(struct sx_cni_run *run)
 {
-	char why[512];
-
-	if (sx_cni_node_ready(run->conf.pin_dir, sx_cni_conf_is_main(&run->conf), why, sizeof(why)))
-		return sx_cni_fail(&run->err, SX_CNI_E_NOT_READY, "sockvx is not loaded on this node",
-				   "%s", why);
-	return 0;
+	return node_ready(run, sx_cni_conf_is_main(&run->conf), SX_CNI_E_NOT_READY);
 }
 
 struct gc_walk {
@@ -423,6 +482,8 @@ int sx_cni_gc(struct sx_cni_run *run)
 	if (lock < 0)
 		return run->err.code;
 	r = sx_store_foreach(run->conf.data_dir, run->conf.name, gc_one, &w);
+	if (!r)
+		r = sx_store_prune(run->conf.data_dir, run->conf.name);
 	if (r)
 		sx_cni_fail(&run->err, SX_CNI_E_IO, "cannot read the attachment records", "%s: %s",
 			    run->conf.data_dir, strerror(-r));

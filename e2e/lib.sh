@@ -364,3 +364,41 @@ sx_two_node_cluster() {
 	sx_cluster_pod 2 n2b 3
 	sx_cluster_routes 1 2
 }
+
+# sx_hold CLIENT SERVER ADDR PORT N: N idle TCP connections from pod CLIENT to
+# pod SERVER at ADDR (test/tools/sxhold.c), held until sx_hold_release. One
+# process may hold fewer descriptors than that (RLIMIT_NOFILE, and no
+# CAP_SYS_RESOURCE to raise it): holders of up to 15,000 connections each,
+# each with its own server on PORT, PORT+1, ... Returns once every holder
+# reported; SX_HOLD_HELD and SX_HOLD_FAILED sum their reports.
+SX_HOLD_PER=15000
+sx_hold() {
+	local client=$1 server=$2 addr=$3 port=$4 n=$5 k i cnt
+	k=$(((n + SX_HOLD_PER - 1) / SX_HOLD_PER))
+	SX_HOLD_PIDS=()
+	rm -f "$SX_TMP/hold.in" "$SX_TMP"/hold[0-9]*.json
+	mkfifo "$SX_TMP/hold.in"
+	for i in $(seq 1 "$k"); do
+		sx_pod_bg "$server" "$SX_TOOLS/sxhold" server "$addr" $((port + i - 1))
+		sx_wait_listen "$server" $((port + i - 1)) || true
+		cnt=$((i < k ? SX_HOLD_PER : n - SX_HOLD_PER * (k - 1)))
+		sx_pod "$client" "$SX_TOOLS/sxhold" client "$addr" $((port + i - 1)) --conns "$cnt" \
+			<"$SX_TMP/hold.in" >"$SX_TMP/hold$i.json" 2>"$SX_TMP/hold$i.err" &
+		SX_HOLD_PIDS+=($!)
+	done
+	exec 9>"$SX_TMP/hold.in" # the holders keep their connections until it closes
+	for i in $(seq 1 "$k"); do
+		for _ in $(seq 1 3000); do
+			[[ -s $SX_TMP/hold$i.json ]] || ! kill -0 "${SX_HOLD_PIDS[i - 1]}" 2>/dev/null && break
+			sleep 0.1
+		done
+	done
+	# shellcheck disable=SC2034 # read by the callers
+	SX_HOLD_HELD=$(cat "$SX_TMP"/hold[0-9]*.json 2>/dev/null | jq -s 'map(.established) | add // 0')
+	# shellcheck disable=SC2034 # read by the callers
+	SX_HOLD_FAILED=$(cat "$SX_TMP"/hold[0-9]*.json 2>/dev/null | jq -s 'map(.failed) | add // 0')
+}
+sx_hold_release() {
+	exec 9>&-
+	wait "${SX_HOLD_PIDS[@]}" 2>/dev/null || true
+}

@@ -27,7 +27,7 @@
 # (underlay 10.98.0.N, pods 10.245.N.0/24, cgroup $SX_CG/fN); the sockvx
 # cluster of lib.sh uses 10.99.0.N and 10.244.N.0/24, so both can run at once.
 #
-#   sx_fl_two_node_cluster        pods f1a on node 1 and f2a on node 2
+#   sx_fl_two_node_cluster        pods f1a and f1b on node 1, f2a on node 2
 #   sx_fl_pod_ip NAME             the pod's address (host-local picks it)
 #   sx_pod NAME cmd...            runs in the pod, inside its node's cgroup
 
@@ -153,8 +153,9 @@ sx_fl_routes() {
 	done
 }
 
-# sx_fl_two_node_cluster: nodes 1 and 2, pod f1a on node 1 and f2a on node 2,
-# checked end to end before anyone measures it.
+# sx_fl_two_node_cluster: nodes 1 and 2, pods f1a and f1b on node 1 (the
+# same-node path: veth, cni0, veth) and f2a on node 2 (across nodes), each
+# pair checked end to end before anyone measures it.
 sx_fl_two_node_cluster() {
 	sx_fl_require
 	sx_setup
@@ -162,12 +163,20 @@ sx_fl_two_node_cluster() {
 	sx_fl_node 1
 	sx_fl_node 2
 	sx_fl_pod 1 f1a
+	sx_fl_pod 1 f1b
 	sx_fl_pod 2 f2a
 	sx_fl_routes 1 2
+	sx_fl_reach f1a f1b
+	sx_fl_reach f1a f2a
+}
+
+# sx_fl_reach FROM TO: dies unless pod FROM reaches pod TO (a few tries: the
+# bridge port may still be learning).
+sx_fl_reach() {
 	local try
 	for try in 1 2 3 4 5; do
-		sx_pod f1a ping -q -c 1 -W 1 "$(sx_fl_pod_ip f2a)" >/dev/null 2>&1 && return 0
-		sx_log "Flannel-style cluster: ping f1a -> f2a failed (try $try)"
+		sx_pod "$1" ping -q -c 1 -W 1 "$(sx_fl_pod_ip "$2")" >/dev/null 2>&1 && return 0
+		sx_log "Flannel-style cluster: ping $1 -> $2 failed (try $try)"
 	done
-	sx_die "Flannel-style cluster: f1a cannot reach f2a ($(sx_fl_pod_ip f2a))"
+	sx_die "Flannel-style cluster: $1 cannot reach $2 ($(sx_fl_pod_ip "$2"))"
 }

@@ -1,140 +1,85 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cjson/cJSON.h>
 #include "cniconf.h"
-#include "log.h"
 
-/* Runtimes (libcni's ConfFiles) consider these extensions only. */
-static int is_conf_name(const char *name)
+/* A configuration is small; anything this big is not one. */
+#define CONF_MAX (1 << 20)
+
+static bool has_suffix(const char *name, const char *suffix)
 {
-	static const char *const exts[] = { ".conf", ".conflist", ".json" };
-	size_t n = strlen(name), i, e;
+	size_t n = strlen(name), k = strlen(suffix);
 
-	if (name[0] == '.')
-		return 0;
-	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
-		e = strlen(exts[i]);
-		if (n > e && !strcmp(name + n - e, exts[i]))
-			return 1;
-	}
-	return 0;
+	return n > k && !strcmp(name + n - k, suffix);
 }
 
-int sx_cniconf_first(const char *dir, const char *skip, char *name, size_t len)
+/* libcni's rule: these extensions, hidden files left out. */
+static int conf_file(const struct dirent *d)
 {
-	char best[NAME_MAX + 1] = "";
-	struct dirent *de;
-	DIR *d = opendir(dir);
+	return d->d_name[0] != '.' && (has_suffix(d->d_name, ".conf") ||
+				       has_suffix(d->d_name, ".conflist") ||
+				       has_suffix(d->d_name, ".json"));
+}
 
-	if (!d)
+static int source_file(const struct dirent *d)
+{
+	return conf_file(d) && strcmp(d->d_name, SX_CNI_CHAIN_FILE);
+}
+
+int sx_cni_conf_first(const char *dir, bool skip_chain, char *path, size_t len)
+{
+	struct dirent **names = NULL;
+	int n, i, r = 0;
+
+	n = scandir(dir, &names, skip_chain ? source_file : conf_file, alphasort);
+	if (n < 0)
 		return -errno;
-	/* Byte order, as Go's sort.Strings orders libcni's file list. */
-	while ((de = readdir(d))) {
-		if (!is_conf_name(de->d_name) || (skip && !strcmp(de->d_name, skip)))
-			continue;
-		if (!best[0] || strcmp(de->d_name, best) < 0)
-			snprintf(best, sizeof(best), "%s", de->d_name);
-	}
-	closedir(d);
-	if (!best[0])
-		return -ENOENT;
-	if (snprintf(name, len, "%s", best) >= (int)len)
-		return -ENAMETOOLONG;
-	return 0;
+	if (n == 0)
+		r = -ENOENT;
+	else if ((size_t)snprintf(path, len, "%s/%s", dir, names[0]->d_name) >= len)
+		r = -ENAMETOOLONG;
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
 }
 
-/* Whole file as a string; configurations are small, 1 MiB is plenty. */
-static char *read_text(const char *path, int *r)
+cJSON *sx_cni_conf_load(const char *path)
 {
+	char *text = NULL;
+	cJSON *j = NULL;
+	long len;
 	FILE *f = fopen(path, "re");
-	char *buf;
-	size_t n;
 
-	if (!f) {
-		*r = -errno;
+	if (!f)
 		return NULL;
-	}
-	buf = malloc(1 << 20);
-	if (!buf) {
-		fclose(f);
-		*r = -ENOMEM;
-		return NULL;
-	}
-	n = fread(buf, 1, (1 << 20) - 1, f);
-	*r = ferror(f) ? -EIO : !feof(f) ? -EFBIG : 0;
-	fclose(f);
-	if (*r) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-static int plugins_valid(const cJSON *plugins)
-{
-	const cJSON *p;
-
-	if (!cJSON_IsArray(plugins) || !cJSON_GetArraySize(plugins))
-		return 0;
-	cJSON_ArrayForEach(p, plugins)
-	{
-		if (!cJSON_IsObject(p) || !cJSON_IsString(cJSON_GetObjectItem(p, "type")))
-			return 0;
-	}
-	return 1;
-}
-
-cJSON *sx_cniconf_read_list(const char *dir, const char *name)
-{
-	char path[PATH_MAX], *text;
-	cJSON *conf, *list;
-	int r;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
-		pr_warn("sockvxctl: %s/%s: path too long\n", dir, name);
-		return NULL;
-	}
-	text = read_text(path, &r);
-	if (!text) {
-		pr_warn("sockvxctl: cannot read %s: %s\n", path, strerror(-r));
-		return NULL;
-	}
-	conf = cJSON_Parse(text);
+	if (!fseek(f, 0, SEEK_END) && (len = ftell(f)) > 0 && len < CONF_MAX && !fseek(f, 0, SEEK_SET) &&
+	    (text = calloc(1, (size_t)len + 1)) && fread(text, 1, (size_t)len, f) == (size_t)len)
+		j = cJSON_Parse(text);
 	free(text);
-	if (!cJSON_IsObject(conf)) {
-		pr_warn("sockvxctl: %s is not a JSON object\n", path);
-		cJSON_Delete(conf);
-		return NULL;
-	}
-	if (!cJSON_IsString(cJSON_GetObjectItem(conf, "name")) ||
-	    !cJSON_IsString(cJSON_GetObjectItem(conf, "cniVersion"))) {
-		pr_warn("sockvxctl: %s: \"name\" and \"cniVersion\" must be strings\n", path);
-		cJSON_Delete(conf);
-		return NULL;
-	}
-	if (cJSON_GetObjectItem(conf, "plugins")) {
-		if (plugins_valid(cJSON_GetObjectItem(conf, "plugins")))
-			return conf;
-		pr_warn("sockvxctl: %s: \"plugins\" must be a non-empty list of objects with a \"type\"\n",
-			path);
-		cJSON_Delete(conf);
-		return NULL;
-	}
-	if (!cJSON_IsString(cJSON_GetObjectItem(conf, "type"))) {
-		pr_warn("sockvxctl: %s has neither \"plugins\" nor \"type\"\n", path);
-		cJSON_Delete(conf);
-		return NULL;
-	}
-	/* A single plugin's configuration is a list of one, as libcni reads it. */
-	list = cJSON_CreateObject();
-	cJSON_AddItemToObject(list, "cniVersion",
-			      cJSON_Duplicate(cJSON_GetObjectItem(conf, "cniVersion"), 1));
-	cJSON_AddItemToObject(list, "name", cJSON_Duplicate(cJSON_GetObjectItem(conf, "name"), 1));
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(list, "plugins"), conf);
-	return list;
+	fclose(f);
+	return j;
+}
+
+bool sx_cni_plugin_is_sockvx(const cJSON *plugin)
+{
+	const cJSON *t = cJSON_GetObjectItem(plugin, "type");
+
+	return cJSON_IsString(t) && !strcmp(t->valuestring, "sockvx");
+}
+
+const cJSON *sx_cni_conf_sockvx(const cJSON *conf)
+{
+	const cJSON *p, *plugins = cJSON_GetObjectItem(conf, "plugins");
+
+	if (!cJSON_IsArray(plugins))
+		return sx_cni_plugin_is_sockvx(conf) ? conf : NULL;
+	cJSON_ArrayForEach(p, plugins)
+	if (sx_cni_plugin_is_sockvx(p))
+		return p;
+	return NULL;
 }

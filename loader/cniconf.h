@@ -1,28 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The CNI configuration directory as a container runtime reads it: the file
- * whose name sorts first among *.conf, *.conflist and *.json is the network.
- * Shared by doctor (which file is in use) and cni chain (which file to wrap).
+ * Reading the node's CNI configuration as container runtimes do: the first
+ * .conf, .conflist or .json file by name in the configuration directory.
+ * Used by doctor (is sockvx in it?) and cni-chain (what to wrap).
  */
 #ifndef SOCKVX_CNICONF_H
 #define SOCKVX_CNICONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
-#include <cjson/cJSON.h>
 
-/* The name sockvx's chained configuration is written under: it sorts first. */
-#define SX_CHAIN_CONF_NAME "00-sockvx.conflist"
+struct cJSON;
+
+#define SX_CNI_CONF_DIR "/etc/cni/net.d"
+/* The file cni-chain writes: "00-" sorts before the usual "10-..." names. */
+#define SX_CNI_CHAIN_FILE "00-sockvx.conflist"
 
 /*
- * The name of the first configuration file in dir, skipping skip (may be
- * NULL). 0, -ENOENT when there is none, or another -errno.
+ * The path of the configuration runtimes use in dir, leaving out
+ * SX_CNI_CHAIN_FILE when skip_chain. 0, -ENOENT when there is none, -errno.
  */
-int sx_cniconf_first(const char *dir, const char *skip, char *name, size_t len);
-/*
- * Reads a configuration file as a network configuration list: a single
- * plugin's .conf becomes a list of that one plugin. Returns the list (the
- * caller deletes it) or NULL with a message naming the file and the problem.
- */
-cJSON *sx_cniconf_read_list(const char *dir, const char *name);
+int sx_cni_conf_first(const char *dir, bool skip_chain, char *path, size_t len);
+/* A configuration file's JSON (cJSON_Delete it), or NULL when unreadable or not JSON. */
+struct cJSON *sx_cni_conf_load(const char *path);
+/* Is this plugin entry sockvx? */
+bool sx_cni_plugin_is_sockvx(const struct cJSON *plugin);
+/* The sockvx entry of a configuration (a conflist's plugins, or a single .conf), or NULL. */
+const struct cJSON *sx_cni_conf_sockvx(const struct cJSON *conf);
 
 #endif

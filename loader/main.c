@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "chain.h"
-#include "cniconf.h"
+#include "cnichain.h"
 #include "control.h"
 #include "dataplane.h"
 #include "doctor.h"
@@ -47,12 +46,11 @@ static const char usage_text[] =
 	"  status [--json]                 kernel features, attachments, map fill\n"
 	"  stats [--json]                  dataplane counters\n"
 	"  stats --prometheus [FILE]       counters and map fill for node-exporter's textfile\n"
-	"                                  collector (FILE is replaced atomically; default stdout)\n"
+	"                                  collector (FILE written atomically; default stdout)\n"
 	"  doctor [--json] [--cni-conf-dir DIR] [--cni-bin-dir DIR]\n"
-	"                                  check the node and say how to fix what is wrong\n"
-	"  cni chain|unchain [--cni-conf-dir DIR]\n"
-	"                                  write (remove) " SX_CHAIN_CONF_NAME ": the cluster's\n"
-	"                                  first CNI configuration with sockvx chained\n"
+	"                                  check this node and say how to fix what is wrong\n"
+	"  cni-chain [--cni-conf-dir DIR]  chained install: write " SX_CNI_CHAIN_FILE " with the\n"
+	"                                  cluster's plugins, then sockvx (safe to rerun)\n"
 	"\n"
 	"  --pin-dir DIR   pin directory (default " SX_DEFAULT_PIN_DIR ")\n"
 	"  -v, --verbose   more output (twice: libbpf debug)\n"
@@ -62,10 +60,10 @@ struct cli {
 	const char *pin_dir;
 	const char *cgroup;
 	const char *dev, *mac, *node_name;
-	const char *cni_conf_dir, *cni_bin_dir;
 	struct sx_overlay_opts overlay;
 	int json;
 	int prometheus;
+	const char *cni_conf_dir, *cni_bin_dir;
 	int force;
 	int timeout_ms;
 	int argc;    /* positional arguments after the command */
@@ -142,16 +140,16 @@ static int opt_allowed(const char *cmd, int opt)
 	case OPT_FORCE:
 	case OPT_TIMEOUT:
 		return !strcmp(cmd, "unload");
-	case OPT_JSON:
-		return !strcmp(cmd, "status") || !strcmp(cmd, "stats") ||
-		       !strcmp(cmd, "endpoint") || !strcmp(cmd, "exclude-port") ||
-		       !strcmp(cmd, "node") || !strcmp(cmd, "doctor");
 	case OPT_PROMETHEUS:
 		return !strcmp(cmd, "stats");
 	case OPT_CNI_CONF_DIR:
-		return !strcmp(cmd, "doctor") || !strcmp(cmd, "cni");
+		return !strcmp(cmd, "doctor") || !strcmp(cmd, "cni-chain");
 	case OPT_CNI_BIN_DIR:
 		return !strcmp(cmd, "doctor");
+	case OPT_JSON:
+		return !strcmp(cmd, "status") || !strcmp(cmd, "stats") || !strcmp(cmd, "doctor") ||
+		       !strcmp(cmd, "endpoint") || !strcmp(cmd, "exclude-port") ||
+		       !strcmp(cmd, "node");
 	}
 	return 0;
 }
@@ -221,6 +219,9 @@ static int parse_cli(int argc, char **argv, const char *cmd, struct cli *c)
 		case OPT_JSON:
 			c->json = 1;
 			break;
+		case OPT_FORCE:
+			c->force = 1;
+			break;
 		case OPT_PROMETHEUS:
 			c->prometheus = 1;
 			break;
@@ -229,9 +230,6 @@ static int parse_cli(int argc, char **argv, const char *cmd, struct cli *c)
 			break;
 		case OPT_CNI_BIN_DIR:
 			c->cni_bin_dir = optarg;
-			break;
-		case OPT_FORCE:
-			c->force = 1;
 			break;
 		case OPT_TIMEOUT:
 			errno = 0;
@@ -265,33 +263,31 @@ static int run(const char *cmd, struct cli *c)
 	const char *sub = NULL;
 	int on, r;
 
+	if (!strcmp(cmd, "doctor") || !strcmp(cmd, "cni-chain")) {
+		if (c->argc)
+			return usage_error("unexpected argument '%s'", c->argv[0]);
+		if (!strcmp(cmd, "doctor")) {
+			struct sx_doctor_opts o = { c->pin_dir, c->cni_conf_dir ? c->cni_conf_dir : SX_CNI_CONF_DIR,
+						    c->cni_bin_dir ? c->cni_bin_dir : SX_CNI_BIN_DIR, c->json };
+
+			return sx_doctor(&o);
+		} else {
+			struct sx_cni_chain_opts o = { c->cni_conf_dir ? c->cni_conf_dir : SX_CNI_CONF_DIR,
+						       c->pin_dir };
+
+			return sx_cni_chain(&o);
+		}
+	}
 	if (!strcmp(cmd, "stats") && c->prometheus) {
 		if (c->json)
-			return usage_error("stats: --json and --prometheus exclude each other%s", "");
+			return usage_error("--json and --prometheus are two formats: pick one%s", "");
 		if (c->argc > 1)
 			return usage_error("unexpected argument '%s'", c->argv[1]);
-		return sx_stats_prometheus(c->pin_dir, c->argc ? c->argv[0] : NULL);
-	}
-	if (!strcmp(cmd, "doctor")) {
-		struct sx_doctor_opts o = { .pin_dir = c->pin_dir,
-					    .cni_conf_dir = c->cni_conf_dir,
-					    .cni_bin_dir = c->cni_bin_dir,
-					    .json = c->json };
-
-		if (c->argc)
-			return usage_error("unexpected argument '%s'", c->argv[0]);
-		return sx_doctor(&o);
-	}
-	if (!strcmp(cmd, "cni")) {
-		if ((r = sub_command(c, cmd, &sub)))
-			return r;
-		if (c->argc)
-			return usage_error("unexpected argument '%s'", c->argv[0]);
-		if (!strcmp(sub, "chain"))
-			return sx_cni_chain(c->cni_conf_dir, c->pin_dir);
-		if (!strcmp(sub, "unchain"))
-			return sx_cni_unchain(c->cni_conf_dir);
-		return usage_error("cni: unknown subcommand '%s' (chain, unchain)", sub);
+		r = sx_stats_prometheus(c->pin_dir, c->argc ? c->argv[0] : NULL);
+		if (r && r != -EPERM)
+			pr_warn("sockvxctl: cannot write the metrics%s%s: %s\n", c->argc ? " to " : "",
+			       c->argc ? c->argv[0] : "", strerror(-r));
+		return r;
 	}
 	if (!strcmp(cmd, "load") || !strcmp(cmd, "unload") || !strcmp(cmd, "status") ||
 	    !strcmp(cmd, "stats")) {
@@ -369,10 +365,7 @@ static int run(const char *cmd, struct cli *c)
 
 int main(int argc, char **argv)
 {
-	struct cli c = { .pin_dir = SX_DEFAULT_PIN_DIR,
-			 .timeout_ms = 10000,
-			 .cni_conf_dir = SX_CNI_CONF_DIR,
-			 .cni_bin_dir = SX_CNI_BIN_DIR };
+	struct cli c = { .pin_dir = SX_DEFAULT_PIN_DIR, .timeout_ms = 10000 };
 	int i, r, lock_fd = -1;
 	const char *cmd;
 
@@ -399,8 +392,9 @@ int main(int argc, char **argv)
 		return r;
 	sx_log_setup_libbpf();
 	/* Commands that change state run one at a time per pin directory's parent. */
-	if (geteuid() == 0 && strcmp(cmd, "status") && strcmp(cmd, "stats") &&
-	    strcmp(cmd, "doctor") && strcmp(cmd, "cni") && !(c.argc && !strcmp(c.argv[0], "list")))
+	if (geteuid() == 0 && strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "doctor") &&
+	    strcmp(cmd, "cni-chain") &&
+	    !(c.argc && !strcmp(c.argv[0], "list")))
 		lock_fd = sx_pins_lock(c.pin_dir);
 	r = run(cmd, &c);
 	if (lock_fd >= 0)

@@ -1,20 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-/*
- * sockvxctl stats --prometheus: the counters and map fill in the Prometheus
- * text format, for node-exporter's textfile collector. That collector reads
- * every *.prom file in its directory whenever it is scraped, so a file is
- * written whole under another name and renamed into place: a scrape never
- * sees half a file.
- */
 #include <errno.h>
-#include <fcntl.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include "log.h"
 #include "metrics.h"
 #include "pins.h"
 #include "report.h"
@@ -22,180 +13,127 @@
 
 static const char *const counter_names[SX_CNT_MAX] = SX_COUNTER_NAMES;
 
-/* HELP text per counter; drops share one metric with a reason label. */
+/* What each counter counts, for HELP; the drop reasons share one metric. */
 static const char *const counter_help[SX_CNT_MAX] = {
-	[SX_CNT_SOCK_INSERTED] = "Sockets put into the sockhash (accelerated).",
-	[SX_CNT_SOCK_INSERT_ERR] = "Failed sockhash inserts; those connections stay on TCP.",
+	[SX_CNT_SOCK_INSERTED] = "Sockets put into the SOCKHASH (socket acceleration).",
+	[SX_CNT_SOCK_INSERT_ERR] = "SOCKHASH inserts that failed (map full, ...); the connection stays on TCP.",
 	[SX_CNT_SOCK_SKIP_NOT_EP] = "Established sockets not between two endpoints of this node.",
-	[SX_CNT_SOCK_SKIP_EXCLUDED] = "Sockets not accelerated because of an excluded port.",
-	[SX_CNT_SOCK_SKIP_DISABLED] = "Sockets not accelerated because acceleration was off.",
-	[SX_CNT_SOCK_SKIP_NO_PEER] = "Passive sockets not accelerated because their peer was not.",
-	[SX_CNT_MSG_REDIRECTED] = "Messages redirected straight into the peer socket.",
-	[SX_CNT_BYTES_REDIRECTED] = "Bytes redirected straight into the peer socket.",
-	[SX_CNT_MSG_MISS] = "Messages that found no peer socket and went through TCP.",
-	[SX_CNT_MSG_TCP] = "Messages of accelerated sockets that went through TCP.",
-	[SX_CNT_BYTES_TCP] = "Bytes of accelerated sockets that went through TCP.",
+	[SX_CNT_SOCK_SKIP_EXCLUDED] = "Sockets not accelerated because their port is excluded.",
+	[SX_CNT_SOCK_SKIP_DISABLED] = "Sockets seen while acceleration was off.",
+	[SX_CNT_SOCK_SKIP_NO_PEER] = "Passive sockets whose peer is not accelerated.",
+	[SX_CNT_MSG_REDIRECTED] = "Messages redirected to the peer socket.",
+	[SX_CNT_BYTES_REDIRECTED] = "Bytes in redirected messages.",
+	[SX_CNT_MSG_MISS] = "Messages whose peer socket was not in the SOCKHASH.",
+	[SX_CNT_MSG_TCP] = "Messages sent through TCP on a direction bound to TCP.",
+	[SX_CNT_BYTES_TCP] = "Bytes in messages sent through TCP on a direction bound to TCP.",
 	[SX_CNT_MSG_ERR] = "Redirect helper failures (the message went through TCP).",
-	[SX_CNT_DIR_FALLBACK] = "Connection directions bound to TCP for the rest of their life.",
-	[SX_CNT_DIR_API_TCP] = "Directions moved to TCP because the receiver set SO_RCVLOWAT or a ULP.",
-	[SX_CNT_HANDSHAKE_WAIT] = "First messages that waited for the peer socket's handshake.",
+	[SX_CNT_DIR_FALLBACK] = "Directions bound to TCP for the connection's life.",
+	[SX_CNT_DIR_API_TCP] = "Directions bound to TCP because the receiver set SO_RCVLOWAT or a ULP.",
+	[SX_CNT_HANDSHAKE_WAIT] = "First messages that waited for the peer's handshake.",
 	[SX_CNT_SOCK_EJECTED] = "Sockets returned to plain TCP at their half-close.",
-	[SX_CNT_EJECT_DEFERRED] = "Half-closed sockets kept because their peer had redirected to them.",
-	[SX_CNT_TC_LOCAL] = "Frames from a pod delivered into a pod of this node.",
-	[SX_CNT_TC_ENCAP] = "Frames from a pod sent to another node through VXLAN.",
-	[SX_CNT_TC_DECAP] = "Frames received from VXLAN and delivered into a pod.",
-	[SX_CNT_TC_TO_HOST] = "Frames handed to the node's own stack.",
-	[SX_CNT_TC_HOST_ENCAP] = "The node's own frames sent through VXLAN.",
-	[SX_CNT_TC_ARP_REPLIED] = "ARP requests of pods answered by from_pod.",
+	[SX_CNT_EJECT_DEFERRED] = "Half-closed sockets kept in the SOCKHASH as their peer had redirected to them.",
+	[SX_CNT_TC_LOCAL] = "Packets from a pod redirected into a pod of this node.",
+	[SX_CNT_TC_ENCAP] = "Packets from a pod sent to a remote node through VXLAN.",
+	[SX_CNT_TC_DECAP] = "Packets from VXLAN delivered into a pod of this node.",
+	[SX_CNT_TC_TO_HOST] = "Packets handed to the node's own stack.",
+	[SX_CNT_TC_HOST_ENCAP] = "Packets from the node itself sent through VXLAN.",
+	[SX_CNT_TC_ARP_REPLIED] = "ARP requests of pods answered with their veth's MAC.",
 };
 
 #define DROP_PREFIX "drop_"
 
-static int is_drop(int id)
+static void counters_out(FILE *f, const __u64 *v)
 {
-	return !strncmp(counter_names[id], DROP_PREFIX, strlen(DROP_PREFIX));
-}
-
-/*
- * The map's name without "sx_" and the version suffix: dashboards and alerts
- * keep working when a schema change renames the pin (sx_endpoints_v1 -> _v2).
- */
-static void map_label(const char *pin_name, char *buf, size_t len)
-{
-	const char *start = strncmp(pin_name, "sx_", 3) ? pin_name : pin_name + 3;
-	const char *ver = strrchr(start, '_');
-	size_t n = ver && ver[1] == 'v' ? (size_t)(ver - start) : strlen(start);
-
-	snprintf(buf, len, "%.*s", (int)n, start);
-}
-
-static void header(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void write_counters(FILE *f, const __u64 *v)
-{
+	bool drops_head = false;
 	int i;
 
 	for (i = 0; i < SX_CNT_MAX; i++) {
-		char name[96];
+		const char *name = counter_names[i];
 
-		if (is_drop(i))
-			continue;
-		snprintf(name, sizeof(name), "sockvx_%s_total", counter_names[i]);
-		header(f, name, "counter", counter_help[i] ? counter_help[i] : "A sockvx counter.");
-		fprintf(f, "%s %llu\n", name, (unsigned long long)v[i]);
-	}
-	header(f, "sockvx_drops_total", "counter",
-	       "Packets dropped by the TC dataplane, by reason (docs/operations.md).");
-	for (i = 0; i < SX_CNT_MAX; i++)
-		if (is_drop(i))
+		if (!strncmp(name, DROP_PREFIX, strlen(DROP_PREFIX))) {
+			if (!drops_head) {
+				fprintf(f, "# HELP sockvx_drops_total Packets dropped by the TC programs, by reason.\n"
+					   "# TYPE sockvx_drops_total counter\n");
+				drops_head = true;
+			}
 			fprintf(f, "sockvx_drops_total{reason=\"%s\"} %llu\n",
-				counter_names[i] + strlen(DROP_PREFIX), (unsigned long long)v[i]);
+				name + strlen(DROP_PREFIX), (unsigned long long)v[i]);
+			continue;
+		}
+		fprintf(f, "# HELP sockvx_%s_total %s\n# TYPE sockvx_%s_total counter\nsockvx_%s_total %llu\n",
+			name, counter_help[i] ? counter_help[i] : name, name, name,
+			(unsigned long long)v[i]);
+	}
 }
 
-static void write_maps(FILE *f, const char *pin_dir)
+static int maps_out(FILE *f, const char *pin_dir)
 {
-	struct sx_map_usage u = { 0 };
-	char label[64];
+	long *entries = calloc(sx_map_count, sizeof(*entries));
+	__u32 *capacity = calloc(sx_map_count, sizeof(*capacity));
 	size_t i;
 
-	/* A metric's samples must follow its header together: one pass per metric. */
-	header(f, "sockvx_map_entries", "gauge",
-	       "Entries in a pinned map (hash and LPM maps; arrays are always full).");
-	for (i = 0; i < sx_map_count; i++) {
-		if (sx_map_usage(pin_dir, sx_map_names[i], &u) || u.entries < 0)
-			continue;
-		map_label(sx_map_names[i], label, sizeof(label));
-		fprintf(f, "sockvx_map_entries{map=\"%s\"} %ld\n", label, u.entries);
+	if (!entries || !capacity) {
+		free(entries);
+		free(capacity);
+		return -ENOMEM;
 	}
-	header(f, "sockvx_map_capacity", "gauge", "Maximum entries of a pinned map.");
-	for (i = 0; i < sx_map_count; i++) {
-		if (sx_map_usage(pin_dir, sx_map_names[i], &u))
-			continue;
-		map_label(sx_map_names[i], label, sizeof(label));
-		fprintf(f, "sockvx_map_capacity{map=\"%s\"} %u\n", label, u.capacity);
-	}
+	for (i = 0; i < sx_map_count; i++)
+		if (sx_map_fill(pin_dir, sx_map_names[i], &entries[i], &capacity[i]))
+			capacity[i] = 0; /* not pinned: left out */
+	fprintf(f, "# HELP sockvx_map_capacity Entries each pinned map can hold.\n"
+		   "# TYPE sockvx_map_capacity gauge\n");
+	for (i = 0; i < sx_map_count; i++)
+		if (capacity[i])
+			fprintf(f, "sockvx_map_capacity{map=\"%s\"} %u\n", sx_map_names[i], capacity[i]);
+	fprintf(f, "# HELP sockvx_map_entries Entries in each pinned hash, trie and sockhash map.\n"
+		   "# TYPE sockvx_map_entries gauge\n");
+	for (i = 0; i < sx_map_count; i++)
+		if (capacity[i] && entries[i] >= 0)
+			fprintf(f, "sockvx_map_entries{map=\"%s\"} %ld\n", sx_map_names[i], entries[i]);
+	free(entries);
+	free(capacity);
+	return 0;
 }
 
-/* Renders everything into a string: the file is written in one go afterwards. */
-static int render(const char *pin_dir, char **text, size_t *len)
+static int write_all(FILE *f, const char *pin_dir, const __u64 *v)
 {
-	__u64 v[SX_CNT_MAX] = { 0 };
-	int up = !sx_read_counters(pin_dir, v);
-	FILE *f = open_memstream(text, len);
-
-	if (!f)
-		return -errno;
-	header(f, "sockvx_up", "gauge",
-	       "1 when the dataplane's pinned maps could be read, 0 when sockvx is not loaded.");
-	fprintf(f, "sockvx_up %d\n", up);
-	if (up) {
-		write_counters(f, v);
-		write_maps(f, pin_dir);
+	fprintf(f, "# HELP sockvx_up Whether sockvx's counters could be read from the pin directory.\n"
+		   "# TYPE sockvx_up gauge\nsockvx_up %d\n",
+		v ? 1 : 0);
+	if (v) {
+		counters_out(f, v);
+		if (maps_out(f, pin_dir))
+			return -ENOMEM;
 	}
-	if (fclose(f))
-		return -errno;
-	return up ? 0 : -ENOENT;
+	return ferror(f) ? -EIO : 0;
 }
 
-/* Writes text to path through a temporary file in the same directory and a rename. */
-static int write_atomically(const char *path, const char *text, size_t len)
+int sx_stats_prometheus(const char *pin_dir, const char *file)
 {
 	char tmp[PATH_MAX];
-	ssize_t w;
-	size_t off = 0;
-	int fd, r = 0;
-
-	/* No ".prom" at the end, so the collector ignores it while it is incomplete. */
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
-	while (off < len && !r) {
-		w = write(fd, text + off, len - off);
-		if (w < 0 && errno != EINTR)
-			r = -errno;
-		else if (w > 0)
-			off += (size_t)w;
-	}
-	/* The collector may run as another user. */
-	if (!r && fchmod(fd, 0644))
-		r = -errno;
-	if (!r && fsync(fd))
-		r = -errno;
-	if (close(fd) && !r)
-		r = -errno;
-	if (!r && rename(tmp, path))
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
-}
-
-int sx_stats_prometheus(const char *pin_dir, const char *path)
-{
-	char *text = NULL;
-	size_t len = 0;
-	int r, wr;
+	__u64 v[SX_CNT_MAX] = { 0 };
+	bool up;
+	FILE *f;
+	int r;
 
 	r = sx_require_root();
 	if (r)
 		return r;
-	r = render(pin_dir, &text, &len);
-	if (r == -ENOENT)
-		pr_warn("sockvxctl: sockvx is not loaded in %s; writing sockvx_up 0\n", pin_dir);
-	else if (r)
-		return r;
-	if (!path || !strcmp(path, "-")) {
-		wr = fwrite(text, 1, len, stdout) == len ? 0 : -EIO;
-	} else {
-		wr = write_atomically(path, text, len);
-		if (wr)
-			pr_warn("sockvxctl: cannot write %s: %s\n", path, strerror(-wr));
-	}
-	free(text);
-	return wr ? wr : r;
+	/* A node without sockvx still gets a file: sockvx_up 0 is what alerts fire on. */
+	up = !sx_read_counters(pin_dir, v);
+	if (!file || !strcmp(file, "-"))
+		return write_all(stdout, pin_dir, up ? v : NULL);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%d.tmp", file, getpid()) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	r = write_all(f, pin_dir, up ? v : NULL);
+	if (fclose(f) && !r)
+		r = -errno;
+	if (!r && rename(tmp, file))
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
 }

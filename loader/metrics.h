@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* sockvxctl stats --prometheus: counters and map fill as Prometheus text. */
+/*
+ * sockvxctl stats --prometheus: the counters and map fill in the Prometheus
+ * text format, for node-exporter's textfile collector.
+ */
 #ifndef SOCKVX_METRICS_H
 #define SOCKVX_METRICS_H
 
 /*
- * Writes the metrics to path (atomically: a temporary file renamed into
- * place), or to stdout when path is NULL or "-". When sockvx is not loaded it
- * still writes "sockvx_up 0" and returns -ENOENT. 0 or -errno.
+ * Writes the metrics to file, atomically (a temporary file in the same
+ * directory renamed over it, as the textfile collector requires), or to
+ * stdout when file is NULL or "-". 0 or -errno.
  */
-int sx_stats_prometheus(const char *pin_dir, const char *path);
+int sx_stats_prometheus(const char *pin_dir, const char *file);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +96,14 @@ static long count_entries(int fd, __u32 key_size)
 	return n;
 }
 
-int sx_map_usage(const char *pin_dir, const char *name, struct sx_map_usage *u)
+/* Arrays are always full and sk_storage has no keys to walk: no entry count. */
+static bool countable(__u32 type)
+{
+	return type != BPF_MAP_TYPE_SK_STORAGE && type != BPF_MAP_TYPE_ARRAY &&
+	       type != BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+int sx_map_fill(const char *pin_dir, const char *name, long *entries, __u32 *capacity)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -105,35 +113,33 @@ int sx_map_usage(const char *pin_dir, const char *name, struct sx_map_usage *u)
 		return fd;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		r = -errno;
-		goto out;
+	} else {
+		*capacity = info.max_entries;
+		*entries = countable(info.type) ? count_entries(fd, info.key_size) : -1;
 	}
-	u->id = info.id;
-	u->type = info.type;
-	u->capacity = info.max_entries;
-	u->entries = -1;
-	/* Every slot of an array exists; socket storage lives with the sockets. */
-	if (info.type != BPF_MAP_TYPE_SK_STORAGE && info.type != BPF_MAP_TYPE_ARRAY &&
-	    info.type != BPF_MAP_TYPE_PERCPU_ARRAY)
-		u->entries = count_entries(fd, info.key_size);
-out:
 	close(fd);
 	return r;
 }
 
 static cJSON *map_report(const char *pin_dir, const char *name)
 {
-	struct sx_map_usage u = { 0 };
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 	cJSON *o = cJSON_CreateObject();
-	int r = sx_map_usage(pin_dir, name, &u);
+	int fd = sx_pin_open(pin_dir, name, 1);
 
 	cJSON_AddStringToObject(o, "name", name);
-	cJSON_AddBoolToObject(o, "pinned", !r);
-	if (r)
+	cJSON_AddBoolToObject(o, "pinned", fd >= 0);
+	if (fd < 0)
 		return o;
-	cJSON_AddNumberToObject(o, "id", u.id);
-	cJSON_AddNumberToObject(o, "capacity", u.capacity);
-	if (u.entries >= 0)
-		cJSON_AddNumberToObject(o, "entries", (double)u.entries);
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		cJSON_AddNumberToObject(o, "id", info.id);
+		cJSON_AddNumberToObject(o, "capacity", info.max_entries);
+		if (countable(info.type))
+			cJSON_AddNumberToObject(o, "entries",
+						(double)count_entries(fd, info.key_size));
+	}
+	close(fd);
 	return o;
 }
 
@@ -238,7 +244,7 @@ static cJSON *overlay_report(const char *pin_dir)
 	return o;
 }
 
-static cJSON *status_build(const char *pin_dir)
+cJSON *sx_status_build(const char *pin_dir)
 {
 	cJSON *root = cJSON_CreateObject(), *maps, *att;
 	struct sx_config cfg = {};
@@ -305,7 +311,7 @@ int sx_status(const char *pin_dir, int json)
 
 	if (r)
 		return r;
-	st = status_build(pin_dir);
+	st = sx_status_build(pin_dir);
 	if (json) {
 		char *s = cJSON_Print(st);
 

@@ -25,7 +25,7 @@ PACKAGES=(
 	iproute2 procps util-linux kmod jq       # ip/tc/nstat, sysctl, nsenter, JSON checks
 	iputils-ping                             # ICMP reachability in the e2e tests
 	libcmocka-dev                            # unit test framework
-	netperf sockperf iperf3                  # benchmarks and the demo
+	netperf sockperf iperf3 gnuplot-nox      # benchmarks, their charts, the demo
 	containernetworking-plugins              # CNI host-local/bridge/ptp: IPAM, chained mode, bench
 	libjansson-dev                           # JSON with a static archive: the CNI binary is static
 	podman containerd runc busybox-static    # real CNI clients for the e2e tests (busybox image)

@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # Runs sockvx's test suites and ends with "N passed, N failed".
 #   test/run.sh            every suite: unit, then end to end
-#   test/run.sh unit|e2e   one suite
-#   test/run.sh e2e NAME   e2e scripts whose name contains NAME
+#   test/run.sh unit|fuzz|e2e|sanitize   one suite
+#   test/run.sh sanitize [NAME,...]  e2e scripts (default: all) with the
+#                          ASan/UBSan builds in $OUTPUT/asan (make sanitize);
+#                          any sanitizer report fails
+#   test/run.sh e2e NAME[,NAME...]   e2e scripts whose name contains one NAME
 # Each check prints "ok - ..." or "not ok - ..." (TAP); V=1 shows more.
 set -uo pipefail
 
@@ -74,13 +77,51 @@ if [[ $suite == all || $suite == unit ]]; then
 	done
 fi
 
-if [[ $suite == all || $suite == fuzz ]]; then run_one fuzz/cni_conf test/fuzz/run.sh "${FUZZ_SECONDS:-20}"; fi
+if [[ $suite == all || $suite == fuzz ]]; then
+	for f in cni_conf nodelist; do run_one "fuzz/$f" test/fuzz/run.sh "$f" "${FUZZ_SECONDS:-20}"; done
+fi
 
 if [[ $suite == all || $suite == e2e ]]; then
+	IFS=, read -r -a names <<<"$filter"
 	for t in e2e/test_*.sh; do
-		[[ -z $filter || $t == *"$filter"* ]] || continue
-		run_one "$t" bash "$t"
+		wanted=$((${#names[@]} == 0))
+		for n in "${names[@]}"; do [[ $t == *"$n"* ]] && wanted=1; done
+		((wanted)) && run_one "$t" bash "$t"
 	done
+fi
+
+# Sanitized binaries (sockvxctl, the plugin, the test tools) over the e2e
+# scripts, all of them unless named; every report, leaks included, is a
+# failure. Skipped when not built.
+SANITIZE_E2E=${SANITIZE_E2E:-test_}
+if [[ $suite == all || $suite == sanitize ]]; then
+	asan=$OUTPUT/asan
+	if [[ -x $asan/sockvxctl && -x $asan/sockvx ]] && ldd "$asan/sockvx" 2>/dev/null | grep -c libasan >/dev/null; then
+		logs=$(mktemp -d /tmp/sx-sanitize.XXXX)
+		IFS=, read -r -a names <<<"${filter:-$SANITIZE_E2E}"
+		for t in e2e/test_*.sh; do
+			wanted=0
+			for n in "${names[@]}"; do [[ $t == *"$n"* ]] && wanted=1; done
+			((wanted)) || continue
+			run_one "sanitize/$t" env OUTPUT="$asan" \
+				ASAN_OPTIONS="detect_leaks=1:log_path=$logs/asan" \
+				UBSAN_OPTIONS="print_stacktrace=1:log_path=$logs/ubsan" bash "$t"
+		done
+		reports=$(find "$logs" -type f | wc -l)
+		if ((reports == 0)); then
+			echo "ok - sanitizers: no ASan, LSan or UBSan report from sockvxctl, sockvx or the tools"
+			passed=$((passed + 1))
+		else
+			echo "not ok - sanitizers: $reports report(s), first lines:"
+			grep -h -m 3 -E 'ERROR|SUMMARY|runtime error' "$logs"/* | head -n 12 | sed 's/^/    /'
+			failed=$((failed + 1))
+			failures+=("sanitize: $reports report(s) in $logs")
+		fi
+		((reports)) || rm -rf "$logs"
+	else
+		echo "ok - sanitizers # SKIP no ASan build in $asan (make sanitize)"
+		skipped=$((skipped + 1))
+	fi
 fi
 
 echo

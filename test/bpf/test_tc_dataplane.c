@@ -210,7 +210,7 @@ struct pkt {
 	__u16 op;              /* ARP opcode */
 	const char *sha, *tha; /* ARP hardware addresses (NULL: smac, zero) */
 	__u32 cut;             /* keep only the first cut bytes (0: all) */
-	struct poke poke[2];
+	struct poke poke[3];
 };
 
 /* Tunnel metadata: given to a harness program, or expected from one. */
@@ -254,6 +254,11 @@ struct tc_case {
 #define ARP(op_, s, d)  { .kind = PKT_ARP, .op = (op_), .src = (s), .dst = (d) }
 #define ARPREQ(s, d)    { .kind = PKT_ARP, .op = 1, .dmac = BCAST, .src = (s), .dst = (d) }
 #define ETH(p)          { .kind = PKT_ETH, .proto = (p) }
+/*
+ * IPv6 next header 0 (hop-by-hop, 8 bytes, next: routing 43, 8 bytes) at the
+ * payload's start; the routing header's next header is last.
+ */
+#define IP6_EXT_CHAIN(last) { { 20, 0, 1 }, { 54, 43, 1 }, { 62, (last), 1 } }
 
 /* The reply sx_from_pod makes of pod A's request for ip: "ip is at POD_A_HMAC". */
 static const struct pkt arp_reply_router = {
@@ -459,6 +464,36 @@ static const struct tc_case cases[] = {
 	  .verdict = TC_ACT_SHOT, .cnt = CNT(SX_CNT_DROP_MALFORMED) },
 	{ "from_pod: IPv6 header without payload is delivered", FROM_POD,
 	  { .kind = PKT_IPV6, .src = POD_A6, .dst = POD_B6, .cut = 14 + 40 },
+	  .verdict = TC_ACT_REDIRECT, .out_dmac = POD_B_MAC, .out_smac = POD_B_HMAC,
+	  .cnt = CNT(SX_CNT_TC_LOCAL) },
+	/*
+	 * IPv6 extension headers: routing needs only the fixed header, so a
+	 * chain, however long or cut, is never read; the pod's own stack
+	 * validates it, as it would behind any router. The payload holds a
+	 * hop-by-hop header (next: routing) at 54 and a routing header at 62.
+	 */
+	{ "from_pod: IPv6 hop-by-hop then routing header to a local pod is delivered", FROM_POD,
+	  { .kind = PKT_IPV6, .src = POD_A6, .dst = POD_B6, .poke = IP6_EXT_CHAIN(59) },
+	  .verdict = TC_ACT_REDIRECT, .out_dmac = POD_B_MAC, .out_smac = POD_B_HMAC,
+	  .cnt = CNT(SX_CNT_TC_LOCAL) },
+	{ "from_pod: IPv6 extension chain to a remote pod is encapsulated", H_FROM_POD,
+	  { .kind = PKT_IPV6, .src = POD_A6, .dst = NODE_B_POD6, .poke = IP6_EXT_CHAIN(59) },
+	  .verdict = TC_ACT_REDIRECT, .cnt = CNT(SX_CNT_TC_ENCAP), .tun_out = ENCAP_TO(NODE_B) },
+	{ "from_pod: IPv6 extension chain cut by the end of the frame is delivered", FROM_POD,
+	  { .kind = PKT_IPV6, .src = POD_A6, .dst = POD_B6, .poke = IP6_EXT_CHAIN(44) },
+	  .verdict = TC_ACT_REDIRECT, .out_dmac = POD_B_MAC, .out_smac = POD_B_HMAC,
+	  .cnt = CNT(SX_CNT_TC_LOCAL) },
+	{ "from_pod: spoofed IPv6 source behind an extension chain is dropped", FROM_POD,
+	  { .kind = PKT_IPV6, .src = STRANGER6, .dst = POD_B6, .poke = IP6_EXT_CHAIN(59) },
+	  .verdict = TC_ACT_SHOT, .cnt = CNT(SX_CNT_DROP_SPOOF_IP) },
+	/* Bogus lengths beyond the frame: the receiving stack drops what is short. */
+	{ "from_pod: IPv6 payload length beyond the frame is delivered", FROM_POD,
+	  { .kind = PKT_IPV6, .src = POD_A6, .dst = POD_B6,
+	    .poke = { { 18, 0xff, 1 }, { 19, 0xff, 1 } } },
+	  .verdict = TC_ACT_REDIRECT, .out_dmac = POD_B_MAC, .out_smac = POD_B_HMAC,
+	  .cnt = CNT(SX_CNT_TC_LOCAL) },
+	{ "from_pod: IPv4 total length beyond the frame is delivered", FROM_POD,
+	  { .kind = PKT_IPV4, .src = POD_A4, .dst = POD_B4, .tot_len = 1500 },
 	  .verdict = TC_ACT_REDIRECT, .out_dmac = POD_B_MAC, .out_smac = POD_B_HMAC,
 	  .cnt = CNT(SX_CNT_TC_LOCAL) },
 	{ "from_pod: IPv4 first fragment (MF) is delivered", FROM_POD,

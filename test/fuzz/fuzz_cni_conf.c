@@ -15,20 +15,10 @@
 #include "conf.h"
 #include "result.h"
 #include "version.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static const enum sx_cni_verb verbs[] = { SX_CNI_ADD,	  SX_CNI_DEL,	 SX_CNI_CHECK,
 					  SX_CNI_VERSION, SX_CNI_STATUS, SX_CNI_GC };
-
-#define CHECK(cond)                                                                      \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, \
-				#cond);                                                  \
-			abort();                                                         \
-		}                                                                        \
-	} while (0)
 
 static void check_failure(int rc, const struct sx_cni_conf *conf, const struct sx_cni_error *err)
 {

@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Runs the CNI configuration fuzzer for a bounded time and reports in TAP:
-#   test/fuzz/run.sh [SECONDS]     (default: $FUZZ_SECONDS, else 20)
-# First every input in test/fuzz/regressions/ is replayed (one line each:
-# inputs that once crashed must not crash again), then libFuzzer runs from the
-# seeds in test/fuzz/corpus/ plus what earlier runs found ($OUTPUT/fuzz/corpus/,
+# Runs one fuzzer for a bounded time and reports in TAP:
+#   test/fuzz/run.sh NAME [SECONDS]   (NAME: cni_conf, nodelist; SECONDS:
+#                                      default $FUZZ_SECONDS, else 20)
+# The fuzzer is $OUTPUT/fuzz/fuzz_NAME; its inputs live in test/fuzz/NAME/.
+# First every input in NAME/regressions/ is replayed (one line each: inputs
+# that once crashed must not crash again), then libFuzzer runs from the seeds
+# in NAME/corpus/ plus what earlier runs found ($OUTPUT/fuzz/NAME/corpus/,
 # which is where new inputs go: the source tree is never written).
-# A crash leaves its input in $OUTPUT/fuzz/crash-*; V=1 shows libFuzzer's log.
+# A crash leaves its input in $OUTPUT/fuzz/NAME/crash-*; V=1 shows libFuzzer's log.
 set -uo pipefail
 
 cd "$(dirname "$0")/../.." || exit 1
 OUTPUT=${OUTPUT:-.output}
-seconds=${1:-${FUZZ_SECONDS:-20}}
-bin=$OUTPUT/fuzz/fuzz_cni_conf
-name="fuzz cni conf"
-work=$OUTPUT/fuzz/corpus
-log=$OUTPUT/fuzz/fuzz_cni_conf.log
+fuzzer=${1:-}
+seconds=${2:-${FUZZ_SECONDS:-20}}
+src=test/fuzz/$fuzzer
+bin=$OUTPUT/fuzz/fuzz_$fuzzer
+out=$OUTPUT/fuzz/$fuzzer
+name="fuzz $fuzzer"
+log=$out/fuzz.log
 # The lines of a crash report that say what happened.
 why='invariant broken|does not parse|ERROR: |SUMMARY: |runtime error'
 
+if [[ ! $fuzzer =~ ^[a-z0-9_]+$ || ! -d $src/corpus ]]; then
+	echo "not ok - fuzz: unknown fuzzer '$fuzzer' (one of: $(cd test/fuzz && ls -d */ | tr -d / | tr '\n' ' '))"
+	exit 1
+fi
 if [[ ! $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
 	echo "not ok - $name: bad duration '$seconds'"
 	exit 1
@@ -27,13 +35,13 @@ if [[ ! -x $bin ]]; then
 	echo "ok - $name # SKIP $bin is not built (make fuzz)"
 	exit 0
 fi
-mkdir -p "$work"
+mkdir -p "$out/corpus"
 
 # Regressions: each input once. libFuzzer exits non-zero on a crash.
 rc=0
-for input in test/fuzz/regressions/*; do
+for input in "$src"/regressions/*; do
 	[[ -f $input ]] || continue
-	rlog=$OUTPUT/fuzz/regression-$(basename "$input").log
+	rlog=$out/regression-$(basename "$input").log
 	if "$bin" -runs=1 "$input" >"$rlog" 2>&1; then
 		echo "ok - $name: regression $(basename "$input")"
 	else
@@ -44,9 +52,11 @@ for input in test/fuzz/regressions/*; do
 done
 
 # The bounded run. -timeout catches hangs, -rss_limit_mb runaway memory.
+dict=()
+[[ -f $src/dict ]] && dict=(-dict="$src/dict")
 "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
-	-dict=test/fuzz/cni_conf.dict -artifact_prefix="$OUTPUT/fuzz/" -print_final_stats=1 \
-	"$work" test/fuzz/corpus >"$log" 2>&1
+	"${dict[@]}" -artifact_prefix="$out/" -print_final_stats=1 \
+	"$out/corpus" "$src/corpus" >"$log" 2>&1
 status=$?
 [[ ${V:-0} == 1 ]] && sed 's/^/    /' "$log"
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)

@@ -198,6 +198,10 @@ static void test_parse_refuses_malformed_results(void **state)
 		{ "{\"ips\":[{\"address\":\"10.1.2.3/24x\"}]}", "ips[0]" },
 		{ "{\"ips\":[{\"address\":\"fd00::1/129\"}]}", "ips[0]" },
 		{ "{\"ips\":[{\"address\":\"10.1.2/24\"}]}", "ips[0]" },
+		{ "{\"ips\":[{\"version\":\"6\",\"address\":\"10.1.2.3/24\"}]}", "ips[0].version" },
+		{ "{\"ips\":[{\"address\":\"10.1.2.3/24\"},{\"version\":\"4\",\"address\":\"fd00::1/64\"}]}",
+		  "ips[1].version" },
+		{ "{\"ips\":[{\"version\":4,\"address\":\"10.1.2.3/24\"}]}", "ips[0].version" },
 		{ "{\"ips\":[{\"address\":\"/24\"}]}", "ips[0]" },
 		{ "{\"ips\":[{\"address\":\"10.1.2.3/24\"},{\"address\":\"x\"}]}", "ips[1]" },
 		/* Gateways of the other family. */
