@@ -18,14 +18,17 @@ CONNS=${UPGRADE_CONNS:-5000}
 CUR_CTL=$SOCKVXCTL
 sx_setup
 
-# build_tree DIR TARGET...: builds in DIR/.output with this build's vmlinux.h.
+# build_tree DIR [VAR=VALUE...] TARGET...: builds in DIR/.output with this
+# build's vmlinux.h.
 build_tree() {
-	local dir=$1 t targets=()
+	local dir=$1 t targets=() vars=()
 	shift
 	mkdir -p "$dir/.output"
 	cp "$OUTPUT/vmlinux.h" "$dir/.output/"
-	for t in "$@"; do targets+=("$dir/.output/$t"); done
-	make -C "$dir" -s -j2 OUTPUT="$dir/.output" "${targets[@]}" >"$dir.build.log" 2>&1 ||
+	for t in "$@"; do
+		if [[ $t == *=* ]]; then vars+=("$t"); else targets+=("$dir/.output/$t"); fi
+	done
+	make -C "$dir" -s -j2 OUTPUT="$dir/.output" "${vars[@]}" "${targets[@]}" >"$dir.build.log" 2>&1 ||
 		sx_die "building $dir failed: $(tail -5 "$dir.build.log")"
 }
 
@@ -48,7 +51,10 @@ mkdir -p "$new"
 grep -rlE 'sx_(endpoints|tunnel)_v1' "$new/bpf" "$new/loader" "$new/cni" |
 	xargs sed -i -e 's/sx_endpoints_v1/sx_endpoints_v2/g' -e 's/sx_tunnel_v1/sx_tunnel_v2/g'
 sed -i 's/^\(#define SX_MAX_ENDPOINTS *\)16384/\132768/' "$new/bpf/include/sockvx_abi.h"
-build_tree "$new" sockvxctl sockvx
+# Under the sanitize suite (an ASan build of sockvxctl), the build that migrates is one too.
+sanitize=SANITIZE=0
+ldd "$CUR_CTL" 2>/dev/null | grep -q libasan && sanitize=SANITIZE=1
+build_tree "$new" "$sanitize" sockvxctl sockvx
 NEW_CTL="$new/.output/sockvxctl"
 
 # The cluster runs the older build; pods are wired by this tree's plugin (schema v1).
