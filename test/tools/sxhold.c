@@ -21,8 +21,8 @@
  * than one of ours and none is evicted. Several server ports multiply the
  * four-tuples one client address can open; the caller widens
  * net.ipv4.ip_local_port_range in the client's namespace.
- * Both ends raise RLIMIT_NOFILE to COUNT plus a margin (needs root above the
- * hard limit).
+ * Both ends raise RLIMIT_NOFILE to COUNT plus a margin; above the hard limit
+ * that needs CAP_SYS_RESOURCE, so callers without it run several processes.
  *
  * Exit status: 0 never (killed while holding), 1 set-up or a connection
  * failed (the count reached is printed), 2 usage.
