@@ -11,7 +11,7 @@
 #
 #   --quick        2 repetitions of 1 s, fewer tests (rr1,crr,s1k,s64k,pp64), no
 #                  separate "endpoints" stage in the scale phase
-#   --reps/--len   repetitions per case (default 5) and seconds per run (default 2)
+#   --reps/--len   repetitions per case (default 3) and seconds per run (default 2)
 #   --paths        plain,loopback,unix,flannel-same,flannel-cross,tc-same,tc-cross,accel
 #   --tests        rr1,rr1k,crr,s64,s1k,s16k,s64k,par4,par16,pp64 (bench/bench.sh --list)
 #   --hold N       idle accelerated connections held in the scale phase (default 50000)
@@ -49,7 +49,7 @@ bench_test par4 parallel "4|-m 16384" "4 × TCP_STREAM 16 KiB"
 bench_test par16 parallel "16|-m 16384" "16 × TCP_STREAM 16 KiB"
 bench_test pp64 sockperf 64 "sockperf ping-pong 64 B"
 
-REPS=5 LEN=2 OUT="" MODES_ARG=$ALL_MODES TESTS_ARG=$ALL_TESTS HOLD=50000 ENDPOINTS=10000 SCALE=1
+REPS=3 LEN=2 OUT="" MODES_ARG=$ALL_MODES TESTS_ARG=$ALL_TESTS HOLD=50000 ENDPOINTS=10000 SCALE=1
 STAGES="empty endpoints held"
 while (($#)); do
 	case $1 in

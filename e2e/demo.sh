@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "sockvx demo: pods on simulated nodes (network namespaces, veth, VXLAN, cgroup v2)"
-echo "netperf TCP_RR, TCP_CRR and TCP_STREAM: plain veth vs socket acceleration vs the TC dataplane,"
-echo "and across two nodes, sockvx's TC dataplane vs a Flannel-style kernel VXLAN"
+echo "netperf TCP_RR, TCP_CRR and TCP_STREAM and sockperf: plain veth, Flannel-style bridge + VXLAN,"
+echo "sockvx's TC dataplane and socket acceleration, against loopback TCP and a Unix socket pair,"
+echo "then connection cost with idle accelerated connections held in the SOCKHASH"
 echo
 bench/bench.sh --quick
 echo
