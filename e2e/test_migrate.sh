@@ -59,13 +59,7 @@ NEW_CTL="$new/.output/sockvxctl"
 
 # The cluster runs the older build; pods are wired by this tree's plugin (schema v1).
 SOCKVXCTL=$OLD_CTL
-sx_underlay_create
-sx_cluster_node 1
-sx_cluster_node 2
-sx_cluster_pod 1 n1a 2
-sx_cluster_pod 1 n1b 3
-sx_cluster_pod 2 n2a 2
-sx_cluster_routes 1 2
+sx_two_node_cluster
 pin1=$(sx_node_pin 1)
 # ctl BUILD N args...: a build's sockvxctl on node N.
 ctl() {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,5 +22,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 			abort();                                                         \
 		}                                                                        \
 	} while (0)
+
+/*
+ * The input after its first (selector) byte, NUL-terminated as the programs
+ * hand their parsers stdin or a file; NULL when memory runs out. Free it.
+ */
+static inline char *fuzz_text(const uint8_t *data, size_t size)
+{
+	char *text = malloc(size);
+
+	if (text) {
+		memcpy(text, data + 1, size - 1);
+		text[size - 1] = '\0';
+	}
+	return text;
+}
 
 #endif

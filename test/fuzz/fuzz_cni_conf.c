@@ -192,14 +192,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	verb = verbs[data[0] % (sizeof(verbs) / sizeof(verbs[0]))];
-	data++;
-	size--;
-	/* main.c hands over stdin NUL-terminated; so does this. */
-	text = malloc(size + 1);
+	text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
+	size--;
 	rc = sx_cni_conf_parse(text, size, verb, &conf, &err);
 	if (rc) {
 		check_failure(rc, &conf, &err);

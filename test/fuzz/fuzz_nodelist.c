@@ -110,14 +110,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	self_name = data[0] & 1 ? SELF_NAME : NULL;
 	if (data[0] & 2)
 		inet_pton(AF_INET, SELF_IP, &self_ip4);
-	data++;
-	size--;
-	/* The CLI reads the file into a NUL-terminated buffer; so does this. */
-	text = malloc(size + 1);
+	text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	memset(err, 'x', sizeof(err));
 	rc = sx_nodelist_parse(text, self_name, self_ip4, &routes, &n, &skipped, err, sizeof(err));
 	if (rc) {
