@@ -192,8 +192,13 @@ bench_charts() {
 		  (.method.paths[] | select($r["rr1|\(.)"] != null or $r["pp64|\(.)"] != null)
 			| "\(.) \([$r["rr1|\(.)"].p50_us, $r["rr1|\(.)"].p99_us, $r["pp64|\(.)"].p50_us, $r["pp64|\(.)"].p99_us]
 				| map(. // "?" | tostring) | join(" "))")' "$json" >"$dir/latency.dat"
-	local ncol
+	local ncol latency_plot
 	ncol=$(head -1 "$dir/throughput.dat" | wc -w)
+	# Only the latency columns some path measured (a run without pp64 has
+	# no sockperf figures): gnuplot refuses a column with no value at all.
+	latency_plot=$(awk 'NR > 1 { for (i = 2; i <= NF; i++) if ($i != "?") seen[i] = 1 }
+		END { for (i = 2; i <= 5; i++) if (seen[i]) printf "%s\"%s\" using %d%s title columnheader(%d)",
+			(n++ ? ", " : ""), FILENAME, i, (n == 1 ? ":xtic(1)" : ""), i }' "$dir/latency.dat")
 	gnuplot <<EOF || echo "warning: gnuplot failed; no charts" >&2
 set terminal pngcairo size 960,600 font ",11" noenhanced
 set datafile missing "?"
@@ -205,9 +210,12 @@ set logscale xy 2
 set format y "%g"
 set xlabel "bytes per write"
 set ylabel "Mbit/s"
+# A margin around 64 B and 64 KiB, so their labels are not lost on the border.
+set xrange [45:92000]
 set xtics ("64" 64, "1 KiB" 1024, "16 KiB" 16384, "64 KiB" 65536)
 plot for [i=2:$ncol] "$dir/throughput.dat" using 1:i with linespoints lw 2 title columnheader(i)
 unset logscale
+set autoscale x
 set output "$dir/latency.png"
 set title "Request/response latency by path (medians): netperf TCP_RR 1 B round trip, sockperf 64 B one way"
 set xlabel ""
@@ -218,7 +226,6 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
 set yrange [0:*]
-plot "$dir/latency.dat" using 2:xtic(1) title columnheader(2), "" using 3 title columnheader(3), \
-	"" using 4 title columnheader(4), "" using 5 title columnheader(5)
+${latency_plot:+plot $latency_plot}
 EOF
 }
