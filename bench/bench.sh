@@ -13,7 +13,8 @@
 #                  separate "endpoints" stage in the scale phase
 #   --reps/--len   repetitions per case (default 3) and seconds per run (default 2)
 #   --paths        plain,loopback,unix,flannel-same,flannel-cross,tc-same,tc-cross,accel
-#   --tests        rr1,rr1k,crr,s64,s1k,s16k,s64k,par4,par16,pp64 (bench/bench.sh --list)
+#   --tests        rr1,rr1-1cpu,rr1-2cpu,rr1k,crr,s64,s1k,s16k,s64k,par4,par16,pp64
+#                  (bench/bench.sh --list)
 #   --hold N       idle accelerated connections held in the scale phase (default 50000)
 #   --endpoints N  extra endpoint entries in the scale phase (default 10000)
 #   --no-scale     skip the scale phase
@@ -32,13 +33,18 @@ source "$BENCH_DIR/lib_run.sh"
 source "$BENCH_DIR/lib_report.sh"
 
 ALL_MODES=plain,loopback,unix,flannel-same,flannel-cross,tc-same,tc-cross,accel
-ALL_TESTS=rr1,rr1k,crr,s64,s1k,s16k,s64k,par4,par16,pp64
+ALL_TESTS=rr1,rr1-1cpu,rr1-2cpu,rr1k,crr,s64,s1k,s16k,s64k,par4,par16,pp64
 QUICK_TESTS=rr1,crr,s1k,s64k,pp64
-# test id -> kind, its arguments (netperf: TEST|OPTIONS; parallel:
-# STREAMS|OPTIONS; sockperf: message size) and its label in the report.
+# test id -> kind, its arguments (netperf: TEST|OPTIONS[|GLOBAL OPTIONS];
+# parallel: STREAMS|OPTIONS; sockperf: message size) and its label in the report.
 declare -A TEST_KIND=() TEST_ARGS=() TEST_LABEL=()
 bench_test() { TEST_KIND[$1]=$2 TEST_ARGS[$1]=$3 TEST_LABEL[$1]=$4; }
 bench_test rr1 netperf "TCP_RR|-r 1,1" "TCP_RR 1 B"
+# The same transaction with both ends pinned (netperf -T): on one CPU a
+# wake-up is a context switch, on two it is an inter-processor interrupt.
+# Unpinned, the scheduler picks either, which makes rr1 bimodal.
+bench_test rr1-1cpu netperf "TCP_RR|-r 1,1|-T 0,0" "TCP_RR 1 B, both ends on CPU 0"
+bench_test rr1-2cpu netperf "TCP_RR|-r 1,1|-T 0,1" "TCP_RR 1 B, ends on CPUs 0 and 1"
 bench_test rr1k netperf "TCP_RR|-r 1024,1024" "TCP_RR 1 KiB"
 bench_test crr netperf "TCP_CRR|-r 1,1" "TCP_CRR"
 bench_test s64 netperf "TCP_STREAM|-m 64" "TCP_STREAM 64 B"
@@ -63,11 +69,11 @@ while (($#)); do
 	--endpoints) ENDPOINTS=$2 && shift ;;
 	--no-scale) SCALE=0 ;;
 	--list)
-		for t in ${ALL_TESTS//,/ }; do printf '%-6s %s\n' "$t" "${TEST_LABEL[$t]}"; done
+		for t in ${ALL_TESTS//,/ }; do printf '%-9s %s\n' "$t" "${TEST_LABEL[$t]}"; done
 		exit 0
 		;;
 	-h | --help)
-		sed -n '3,20p' "$0"
+		sed -n '3,21p' "$0"
 		exit 0
 		;;
 	*) sx_die "unknown option $1 (see --help)" ;;
@@ -87,6 +93,10 @@ IFS=, read -r -a MODES <<<"$MODES_ARG"
 IFS=, read -r -a TESTS <<<"$TESTS_ARG"
 for m in "${MODES[@]}"; do [[ ,$ALL_MODES, == *,"$m",* ]] || sx_die "unknown path '$m' (paths: $ALL_MODES)"; done
 for t in "${TESTS[@]}"; do [[ ,$ALL_TESTS, == *,"$t",* ]] || sx_die "unknown test '$t' (tests: $ALL_TESTS)"; done
+if (($(nproc) < 2)) && [[ ,$TESTS_ARG, == *,rr1-2cpu,* ]]; then
+	echo "# one CPU: rr1-2cpu left out" >&2
+	mapfile -t TESTS < <(printf '%s\n' "${TESTS[@]}" | grep -vx rr1-2cpu)
+fi
 ((${#MODES[@]} && ${#TESTS[@]})) || sx_die "--paths and --tests take comma-separated lists"
 want_mode() { [[ ,$MODES_ARG, == *,"$1",* ]]; }
 for t in netperf netserver sockperf jq gnuplot; do

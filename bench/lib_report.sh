@@ -10,6 +10,8 @@
 # The targets are those of the sockvx issues; see docs/benchmarks.md.
 BENCH_COMPARISONS="
 accel plain rr1 value ge 1.6
+accel plain rr1-1cpu value -
+accel plain rr1-2cpu value -
 accel plain rr1k value ge 1.6
 accel plain crr value ge 1.1
 accel plain s64 value ge 1.0
@@ -27,11 +29,14 @@ accel unix s1k value ge 0.75
 accel unix s16k value ge 0.75
 accel unix s64k value ge 0.75
 accel unix rr1 value -
+unix plain rr1 value -
 accel loopback rr1 value ge 1.0
 accel loopback rr1k value ge 1.0
 accel loopback crr value -
 accel loopback s64k value -
 tc-same plain rr1 value ge 1.15
+tc-same plain rr1-1cpu value -
+tc-same plain rr1-2cpu value -
 tc-same plain crr value -
 tc-same plain s1k value -
 tc-same plain s64k value -
@@ -41,6 +46,8 @@ tc-same flannel-same crr value -
 tc-same flannel-same s1k value -
 tc-same flannel-same s64k value -
 tc-cross flannel-cross rr1 value ge 1.1
+tc-cross flannel-cross rr1-1cpu value -
+tc-cross flannel-cross rr1-2cpu value -
 tc-cross flannel-cross rr1k value -
 tc-cross flannel-cross crr value -
 tc-cross flannel-cross s64 value ge 1.0

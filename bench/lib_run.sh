@@ -16,9 +16,10 @@ NETPERF_FIELDS=THROUGHPUT,THROUGHPUT_UNITS,P50_LATENCY,P99_LATENCY,LOCAL_SD
 # TCP_CRR connections per second of --len: about what one node does here.
 CRR_PER_SECOND=12000
 
-# bench_netperf MODE TEST OPTS: one netperf run; prints value,unit,p50,p99,cpu.
+# bench_netperf MODE TEST OPTS [GLOBAL_OPTS]: one netperf run; prints
+# value,unit,p50,p99,cpu.
 bench_netperf() {
-	local mode=$1 test=$2 opts=$3 client server
+	local mode=$1 test=$2 opts=$3 global=${4:-} client server
 	read -r client server _ <<<"$(bench_peer "$mode")"
 	if [[ $mode == unix ]]; then
 		# sxunixbench plays netperf's pattern over an AF_UNIX pair.
@@ -32,7 +33,7 @@ bench_netperf() {
 	local len=$LEN
 	[[ $test == TCP_CRR ]] && len=-$((CRR_PER_SECOND * LEN))
 	# shellcheck disable=SC2086 # opts holds several words
-	sx_pod "$client" timeout $((4 * LEN + 30)) netperf -H "$server" -t "$test" -l "$len" -P 0 -c -C \
+	sx_pod "$client" timeout $((4 * LEN + 30)) netperf -H "$server" -t "$test" -l "$len" -P 0 -c -C $global \
 		-- $opts -o "$NETPERF_FIELDS" 2>/dev/null | tail -1
 }
 
@@ -79,7 +80,11 @@ bench_measure() {
 	before=(0 0 0 0 0 0 0 0 0)
 	((counted)) && read -r -a before <<<"$(bench_counters)"
 	case $kind in
-	netperf) line=$(bench_netperf "$mode" "${args%%|*}" "${args#*|}") || true ;;
+	netperf)
+		local fields
+		IFS='|' read -r -a fields <<<"$args"
+		line=$(bench_netperf "$mode" "${fields[0]}" "${fields[1]}" "${fields[2]:-}") || true
+		;;
 	parallel) line=$(bench_parallel "$mode" "${args%%|*}" "${args#*|}") || true ;;
 	sockperf) line=$(bench_sockperf "$mode" "$args") || true ;;
 	esac
@@ -98,7 +103,7 @@ bench_modes_for() {
 	local test=$1 mode
 	for mode in "${MODES[@]}"; do
 		case ${TEST_KIND[$test]}/$mode in
-		netperf/unix) [[ $test == rr* || $test == s* ]] || continue ;;
+		netperf/unix) [[ $test == rr1 || $test == rr1k || $test == s* ]] || continue ;;
 		parallel/unix | parallel/loopback | sockperf/unix) continue ;;
 		esac
 		echo "$mode"
