@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include "netconf.h"
 #include "endpoints.h"
+#include "endpoint_map.h"
 #include "parse.h"
 #include "pins.h"
 #include "tc.h"
@@ -83,26 +84,28 @@ void sx_cni_endpoints_del(const char *pin_dir, const struct sx_endpoint_key *key
 	close(fd);
 }
 
+struct wired_del {
+	int fd;
+	__u32 ifindex;
+};
+
+static int del_if_wired(const struct sx_endpoint_key *key, const struct sx_endpoint *ep, void *arg)
+{
+	const struct wired_del *w = arg;
+
+	if (ep->ifindex == w->ifindex)
+		bpf_map_delete_elem(w->fd, key);
+	return 0;
+}
+
 void sx_cni_endpoints_del_wired(const char *pin_dir, __u32 ifindex)
 {
-	struct sx_endpoint_key key, next, *prev = NULL;
-	int fd = sx_pin_open(pin_dir, SX_MAP_ENDPOINTS, 1);
-	struct sx_endpoint cur;
+	struct wired_del w = { .fd = sx_pin_open(pin_dir, SX_MAP_ENDPOINTS, 1), .ifindex = ifindex };
 
-	if (fd < 0 || !ifindex)
-		goto out;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		/* Deleting the current key would restart the walk: look one key ahead. */
-		if (prev && !bpf_map_lookup_elem(fd, prev, &cur) && cur.ifindex == ifindex)
-			bpf_map_delete_elem(fd, prev);
-		key = next;
-		prev = &key;
-	}
-	if (prev && !bpf_map_lookup_elem(fd, prev, &cur) && cur.ifindex == ifindex)
-		bpf_map_delete_elem(fd, prev);
-out:
-	if (fd >= 0)
-		close(fd);
+	if (w.fd >= 0 && ifindex)
+		sx_endpoint_map_walk(w.fd, del_if_wired, &w);
+	if (w.fd >= 0)
+		close(w.fd);
 }
 
 /* The id of the pinned from_pod program, 0 if unknown. */

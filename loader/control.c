@@ -8,6 +8,7 @@
 #include "control.h"
 #include "dataplane.h"
 #include "drain.h"
+#include "endpoint_map.h"
 #include "log.h"
 #include "netdev.h"
 #include "parse.h"
@@ -111,19 +112,15 @@ static const char *format_mac(const __u8 *m, char *buf, size_t len)
 	return buf;
 }
 
+static int wired_to(const struct sx_endpoint_key *key, const struct sx_endpoint *ep, void *ifindex)
+{
+	return ep->ifindex == *(__u32 *)ifindex;
+}
+
 /* Is any endpoint still wired to ifindex? */
 static int ifindex_in_use(int fd, __u32 ifindex)
 {
-	struct sx_endpoint_key key, next, *prev = NULL;
-	struct sx_endpoint ep;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &ep) && ep.ifindex == ifindex)
-			return 1;
-	}
-	return 0;
+	return sx_endpoint_map_walk(fd, wired_to, &ifindex);
 }
 
 int sx_endpoint_del(const char *pin_dir, int argc, char **argv)
@@ -158,11 +155,34 @@ int sx_endpoint_del(const char *pin_dir, int argc, char **argv)
 	return r;
 }
 
+/* One endpoint of `endpoint list`: into the JSON array arr, or printed if NULL. */
+static int list_endpoint(const struct sx_endpoint_key *key, const struct sx_endpoint *ep,
+			 void *arr)
+{
+	char ip[64], mac[18];
+
+	sx_format_endpoint(key, ip, sizeof(ip));
+	if (arr) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "ip", ip);
+		cJSON_AddNumberToObject(o, "ifindex", ep->ifindex);
+		cJSON_AddStringToObject(o, "podMAC", format_mac(ep->pod_mac, mac, sizeof(mac)));
+		cJSON_AddStringToObject(o, "hostMAC", format_mac(ep->host_mac, mac, sizeof(mac)));
+		cJSON_AddNumberToObject(o, "flags", ep->flags);
+		cJSON_AddItemToArray(arr, o);
+	} else if (ep->ifindex) {
+		printf("%-40s ifindex %u pod %s\n", ip, ep->ifindex,
+		       format_mac(ep->pod_mac, mac, sizeof(mac)));
+	} else {
+		printf("%s\n", ip);
+	}
+	return 0;
+}
+
 int sx_endpoint_list(const char *pin_dir, int json)
 {
-	struct sx_endpoint_key key, next, *prev = NULL;
 	cJSON *arr = json ? cJSON_CreateArray() : NULL;
-	char ip[64], mac[18];
 	int fd;
 
 	fd = open_map(pin_dir, SX_MAP_ENDPOINTS);
@@ -170,30 +190,7 @@ int sx_endpoint_list(const char *pin_dir, int json)
 		cJSON_Delete(arr);
 		return fd;
 	}
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct sx_endpoint ep;
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &ep))
-			continue; /* deleted meanwhile */
-		sx_format_endpoint(&key, ip, sizeof(ip));
-		if (json) {
-			cJSON *o = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(o, "ip", ip);
-			cJSON_AddNumberToObject(o, "ifindex", ep.ifindex);
-			cJSON_AddStringToObject(o, "podMAC", format_mac(ep.pod_mac, mac, sizeof(mac)));
-			cJSON_AddStringToObject(o, "hostMAC", format_mac(ep.host_mac, mac, sizeof(mac)));
-			cJSON_AddNumberToObject(o, "flags", ep.flags);
-			cJSON_AddItemToArray(arr, o);
-		} else if (ep.ifindex) {
-			printf("%-40s ifindex %u pod %s\n", ip, ep.ifindex,
-			       format_mac(ep.pod_mac, mac, sizeof(mac)));
-		} else {
-			printf("%s\n", ip);
-		}
-	}
+	sx_endpoint_map_walk(fd, list_endpoint, arr);
 	close(fd);
 	if (json) {
 		char *s = cJSON_Print(arr);

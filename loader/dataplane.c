@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "dataplane.h"
 #include "dataplane.skel.h"
+#include "endpoint_map.h"
 #include "log.h"
 #include "netdev.h"
 #include "nodes.h"
@@ -52,24 +53,30 @@ int sx_parse_pod_cidrs(const char *text, struct sx_endpoint_key *router4,
  * two endpoints on one veth, so fn sees it twice: every fn is idempotent.
  * Returns the first error.
  */
+struct ifindex_visit {
+	int (*fn)(int ifindex, void *arg);
+	void *arg;
+};
+
+static int visit_wired(const struct sx_endpoint_key *key, const struct sx_endpoint *ep, void *v)
+{
+	const struct ifindex_visit *iv = v;
+
+	return ep->ifindex ? iv->fn((int)ep->ifindex, iv->arg) : 0;
+}
+
 static int for_each_wired_ifindex(const char *pin_dir, int (*fn)(int ifindex, void *arg),
 				  void *arg)
 {
-	struct sx_endpoint_key key, next, *prev = NULL;
-	struct sx_endpoint ep;
-	int fd, r = 0;
+	struct ifindex_visit iv = { .fn = fn, .arg = arg };
+	int fd, r;
 
 	fd = sx_pin_open(pin_dir, SX_MAP_ENDPOINTS, 1);
 	if (fd == -ENOENT)
 		return 0;
 	if (fd < 0)
 		return fd;
-	while (!r && !bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &ep) && ep.ifindex)
-			r = fn((int)ep.ifindex, arg);
-	}
+	r = sx_endpoint_map_walk(fd, visit_wired, &iv);
 	close(fd);
 	return r;
 }
