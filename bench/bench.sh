@@ -9,7 +9,7 @@
 #   bench/bench.sh [--quick] [--reps N] [--len SEC] [--out DIR]
 #                  [--paths P,P...] [--tests T,T...] [--hold N] [--endpoints N] [--no-scale]
 #
-#   --quick        2 repetitions of 1 s, fewer tests (rr1,crr,s1k,s64k,pp64), no
+#   --quick        2 repetitions of 1 s, fewer tests (rr1,rr1-1cpu,crr,s1k,s64k,pp64), no
 #                  separate "endpoints" stage in the scale phase
 #   --reps/--len   repetitions per case (default 3) and seconds per run (default 2)
 #   --paths        plain,loopback,unix,flannel-same,flannel-cross,tc-same,tc-cross,accel
@@ -34,7 +34,7 @@ source "$BENCH_DIR/lib_report.sh"
 
 ALL_MODES=plain,loopback,unix,flannel-same,flannel-cross,tc-same,tc-cross,accel
 ALL_TESTS=rr1,rr1-1cpu,rr1-2cpu,rr1k,crr,s64,s1k,s16k,s64k,par4,par16,pp64
-QUICK_TESTS=rr1,crr,s1k,s64k,pp64
+QUICK_TESTS=rr1,rr1-1cpu,crr,s1k,s64k,pp64
 # test id -> kind, its arguments (netperf: TEST|OPTIONS[|GLOBAL OPTIONS];
 # parallel: STREAMS|OPTIONS; sockperf: message size) and its label in the report.
 declare -A TEST_KIND=() TEST_ARGS=() TEST_LABEL=()

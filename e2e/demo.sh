@@ -14,3 +14,5 @@ bench/bench.sh --quick
 echo
 echo "ratio = B / A as each table names them (higher is better; for latency and CPU columns lower is better)."
 echo "A quick run on a small machine is noisy: 'sudo make bench' repeats every case more."
+echo "TCP_RR depends on where the scheduler puts the two ends: 'both ends on CPU 0' shows the"
+echo "saving itself; across CPUs the wake-up interrupt of a VM dominates every path."
