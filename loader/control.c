@@ -9,6 +9,7 @@
 #include "dataplane.h"
 #include "drain.h"
 #include "endpoint_map.h"
+#include "json_out.h"
 #include "log.h"
 #include "netdev.h"
 #include "parse.h"
@@ -192,14 +193,7 @@ int sx_endpoint_list(const char *pin_dir, int json)
 	}
 	sx_endpoint_map_walk(fd, list_endpoint, arr);
 	close(fd);
-	if (json) {
-		char *s = cJSON_Print(arr);
-
-		puts(s);
-		cJSON_free(s);
-		cJSON_Delete(arr);
-	}
-	return 0;
+	return json ? sx_json_emit(arr) : 0;
 }
 
 /*
@@ -298,12 +292,8 @@ int sx_exclude_port_list(const char *pin_dir, int json)
 			printf("%u\n", key);
 	}
 	close(fd);
-	if (json) {
-		char *s = cJSON_PrintUnformatted(arr);
-
-		puts(s);
-		cJSON_free(s);
-	}
+	if (json)
+		return sx_json_emit(arr);
 	cJSON_Delete(arr);
 	return 0;
 }

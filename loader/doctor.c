@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 #include "cniconf.h"
 #include "doctor.h"
+#include "json_out.h"
 #include "migrate.h"
 #include "pins.h"
 #include "report.h"
@@ -266,14 +267,10 @@ int sx_doctor(const struct sx_doctor_opts *o)
 	check_cni(&r, o);
 	if (o->json) {
 		cJSON *out = cJSON_CreateObject();
-		char *s;
 
 		cJSON_AddBoolToObject(out, "healthy", !r.failed);
 		cJSON_AddItemToObject(out, "findings", r.findings);
-		s = cJSON_Print(out);
-		puts(s);
-		cJSON_free(s);
-		cJSON_Delete(out);
+		sx_json_emit(out);
 	} else {
 		printf("%s\n", r.failed ? "sockvx is NOT healthy on this node" : "sockvx is healthy on this node");
 		cJSON_Delete(r.findings);

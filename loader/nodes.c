@@ -12,6 +12,7 @@
 #include "netdev.h"
 #include "nodelist.h"
 #include "nodes.h"
+#include "json_out.h"
 #include "parse.h"
 #include "pins.h"
 #include "sysenv.h"
@@ -303,15 +304,8 @@ int sx_node_list(const char *pin_dir, int json)
 			printf("%-44s %s\n", cidr, ip);
 		}
 	}
-	if (json) {
-		char *s = cJSON_Print(arr);
-
-		puts(s);
-		cJSON_free(s);
-		cJSON_Delete(arr);
-	}
 	free(routes);
-	return 0;
+	return json ? sx_json_emit(arr) : 0;
 }
 
 /* Reads all of path ("-": stdin) into a NUL-terminated buffer. */

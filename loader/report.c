@@ -16,6 +16,7 @@
 #include "netdev.h"
 #include "pins.h"
 #include "report.h"
+#include "json_out.h"
 #include "sysenv.h"
 #include "tc.h"
 
@@ -64,15 +65,10 @@ int sx_stats(const char *pin_dir, int json)
 		return r;
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
-		char *s;
 
 		for (i = 0; i < SX_CNT_MAX; i++)
 			cJSON_AddNumberToObject(o, counter_names[i], (double)v[i]);
-		s = cJSON_Print(o);
-		puts(s);
-		cJSON_free(s);
-		cJSON_Delete(o);
-		return 0;
+		return sx_json_emit(o);
 	}
 	for (i = 0; i < SX_CNT_MAX; i++)
 		printf("%-32s %llu\n", counter_names[i], (unsigned long long)v[i]);
@@ -312,14 +308,8 @@ int sx_status(const char *pin_dir, int json)
 	if (r)
 		return r;
 	st = sx_status_build(pin_dir);
-	if (json) {
-		char *s = cJSON_Print(st);
-
-		puts(s);
-		cJSON_free(s);
-		cJSON_Delete(st);
-		return 0;
-	}
+	if (json)
+		return sx_json_emit(st);
 	f = cJSON_GetObjectItem(st, "features");
 	printf("kernel        %s (btf %s, bpffs %s, sockops %s, sk_msg %s, sockhash %s, sk_storage %s)\n",
 	       cJSON_GetStringValue(cJSON_GetObjectItem(f, "kernel")), yesno(f, "btf"),
