@@ -208,15 +208,20 @@ static __always_inline void sx_handle_established(struct bpf_sock_ops *skops, in
 			active_mark = SX_ACTIVE_RCVLOWAT;
 	}
 	/*
-	 * BPF_NOEXIST on both maps: a live entry under this key (another socket)
-	 * is never overwritten, so a direction bound to TCP is never reset.
+	 * BPF_NOEXIST on both maps: an entry under this key is never
+	 * overwritten, so a direction bound to TCP is never reset. The sockhash
+	 * comes first: it may still hold an older socket with this very key, one
+	 * whose connection has closed but whose application has not closed it
+	 * yet (this connection reuses its ports). The direction state is then
+	 * never created, and a peer waits for it before its first redirect
+	 * (sx_try_redirect), so it never sends into that older socket.
 	 */
-	if (bpf_map_update_elem(&sx_dirstate_v1, &key, &fresh, BPF_NOEXIST)) {
+	if (bpf_sock_hash_update(skops, &sx_sockhash_v1, &key, BPF_NOEXIST)) {
 		sx_count(SX_CNT_SOCK_INSERT_ERR, 1);
 		goto out;
 	}
-	if (bpf_sock_hash_update(skops, &sx_sockhash_v1, &key, BPF_NOEXIST)) {
-		bpf_map_delete_elem(&sx_dirstate_v1, &key);
+	if (bpf_map_update_elem(&sx_dirstate_v1, &key, &fresh, BPF_NOEXIST)) {
+		bpf_map_delete_elem(&sx_sockhash_v1, &key);
 		sx_count(SX_CNT_SOCK_INSERT_ERR, 1);
 		goto out;
 	}
@@ -389,21 +394,39 @@ static __always_inline void sx_wait_for_peer(struct sx_sock_key *key)
 	bpf_map_delete_elem(&sx_active_v1, key);
 }
 
+/*
+ * Redirects msg into the socket under the peer's key (rev). Until a first
+ * redirect succeeds, that socket is the peer only if the peer's direction
+ * state exists too: a socket inserted for this connection creates it right
+ * after entering the sockhash, and an older socket with the same key (see
+ * sx_handle_established) lost it when its connection closed. Once a redirect
+ * succeeded, the key holds the peer until this connection ends.
+ */
+static __always_inline int sx_redirect_to_peer(struct sk_msg_md *msg, struct sx_sock_key *rev,
+					       __u32 path)
+{
+	if (path == SX_TX_UNDECIDED && !bpf_map_lookup_elem(&sx_dirstate_v1, rev))
+		return 0;
+	return bpf_msg_redirect_hash(msg, &sx_sockhash_v1, rev, BPF_F_INGRESS) == SK_PASS;
+}
+
 static __always_inline int sx_try_redirect(struct sk_msg_md *msg, struct sx_sock_key *key,
 					   struct sx_dir_state *d)
 {
 	struct sx_sock_key rev;
+	__u32 path;
 
 	/* Count the attempt before re-reading the path (see sx_eject_if_fed_by_tcp). */
 	__sync_fetch_and_add(&d->attempts, 1);
-	if (__sync_fetch_and_add(&d->path, 0) == SX_TX_TCP)
+	path = __sync_fetch_and_add(&d->path, 0);
+	if (path == SX_TX_TCP)
 		goto failed;
 	sx_sock_key_reverse(key, &rev);
-	if (bpf_msg_redirect_hash(msg, &sx_sockhash_v1, &rev, BPF_F_INGRESS) == SK_PASS)
+	if (sx_redirect_to_peer(msg, &rev, path))
 		goto redirected;
-	if (__sync_fetch_and_add(&d->path, 0) == SX_TX_UNDECIDED) {
+	if (path == SX_TX_UNDECIDED) {
 		sx_wait_for_peer(key);
-		if (bpf_msg_redirect_hash(msg, &sx_sockhash_v1, &rev, BPF_F_INGRESS) == SK_PASS)
+		if (sx_redirect_to_peer(msg, &rev, path))
 			goto redirected;
 	}
 failed:
