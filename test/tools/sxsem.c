@@ -1173,6 +1173,83 @@ static int oob_server(int fd)
 	return 0;
 }
 
+/* reused_ports: a second connection between the same addresses and ports.
+ * The first ends with the server's FIN, then the client's; the server keeps
+ * its closed socket open. The client connects again from the same port (the
+ * server's TIME_WAIT is recycled) and its bytes must reach the new
+ * connection, not the old socket, which only reports EOF. */
+static int listen_fd = -1;               /* server: kept for a second accept */
+static const struct addrinfo *server_ai; /* client: where to connect again */
+
+static int reconnect_from(int old_fd)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	int one = 1, fd;
+
+	if (getsockname(old_fd, (struct sockaddr *)&local, &len) < 0) {
+		perror("sxsem: getsockname");
+		return -1;
+	}
+	fd = socket(server_ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
+		perror("sxsem: socket");
+		return -1;
+	}
+	ev_close(old_fd);
+	msleep(SYNC_MS); /* the server's last ACK: the old socket is gone */
+	if (bind(fd, (struct sockaddr *)&local, len) < 0 ||
+	    connect(fd, server_ai->ai_addr, server_ai->ai_addrlen) < 0) {
+		say("reconnect from the same port -> -1 %s", errname(errno));
+		close(fd);
+		return -1;
+	}
+	say("reconnected from the same port");
+	return fd;
+}
+
+static int reused_ports_client(int fd)
+{
+	int again;
+
+	ev_send(fd, "C1-request", 10, 0);
+	ev_recv(fd, 64, 0);
+	ev_recv(fd, 64, 0);
+	again = reconnect_from(fd);
+	if (again < 0)
+		return 0;
+	ev_send(again, "C2-request", 10, 0);
+	ev_recv(again, 64, 0);
+	ev_recv(again, 64, 0);
+	ev_close(again);
+	return 0;
+}
+
+static int reused_ports_server(int fd)
+{
+	int again;
+
+	ev_recv(fd, 64, 0);
+	ev_send(fd, "C1-reply", 8, 0);
+	ev_shutdown(fd, SHUT_WR);
+	ev_recv(fd, 64, 0); /* EOF: the first connection is over, fd stays open */
+	do
+		again = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	while (again < 0 && errno == EINTR);
+	if (again < 0) {
+		perror("sxsem: accept");
+		return 1;
+	}
+	say("accepted again");
+	ev_recv(again, 64, 0);
+	msleep(SYNC_MS); /* anything misdelivered to the old socket is there by now */
+	ev_recv(fd, 64, MSG_DONTWAIT);
+	ev_send(again, "C2-reply", 8, 0);
+	ev_close(again);
+	ev_close(fd);
+	return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 
 typedef int (*side_fn)(int fd);
@@ -1183,29 +1260,31 @@ struct scenario {
 	side_fn server;
 	unsigned int accept_delay_ms;	/* server: listen, wait, then accept */
 	int fastopen;			/* TCP Fast Open: data in the SYN */
+	int accepts_twice;		/* server: keep listening for a second connection */
 };
 
 static const struct scenario scenarios[] = {
-	{ "echo_blocking", echo_blocking_client, echo_blocking_server, 0, 0 },
-	{ "echo_nonblocking_epoll", echo_epoll_client, echo_epoll_server, 0, 0 },
+	{ "echo_blocking", echo_blocking_client, echo_blocking_server, 0, 0, 0 },
+	{ "echo_nonblocking_epoll", echo_epoll_client, echo_epoll_server, 0, 0, 0 },
 	{ "blocking_recv_after_peer_close", recv_after_close_client,
-	  recv_after_close_server, 0, 0 },
-	{ "fin_from_client", fin_closer, fin_reader, 0, 0 },
-	{ "fin_from_server", fin_reader, fin_closer, 0, 0 },
-	{ "half_close", half_close_client, half_close_server, 0, 0 },
-	{ "rst_on_close_with_unread", rst_unread_client, rst_unread_server, 0, 0 },
-	{ "rst_while_blocked", rst_blocked_client, rst_blocked_server, 0, 0 },
-	{ "peek", peek_client, peek_server, 0, 0 },
-	{ "fionread", fionread_client, fionread_server, 0, 0 },
-	{ "poll_rdhup", poll_rdhup_client, poll_rdhup_server, 0, 0 },
-	{ "waitall", two_chunks_client, waitall_server, 0, 0 },
-	{ "rcvlowat", two_chunks_client, rcvlowat_server, 0, 0 },
-	{ "splice_sendfile", sendfile_client, splice_server, 0, 0 },
-	{ "send_before_accept", early_send_client, early_send_server, 300, 0 },
-	{ "fastopen", fastopen_client, early_send_server, 300, 1 },
-	{ "bidirectional_bulk", bulk_client, bulk_server, 0, 0 },
-	{ "many_small_then_close", many_small_client, many_small_server, 0, 0 },
-	{ "urgent_oob", oob_client, oob_server, 0, 0 },
+	  recv_after_close_server, 0, 0, 0 },
+	{ "fin_from_client", fin_closer, fin_reader, 0, 0, 0 },
+	{ "fin_from_server", fin_reader, fin_closer, 0, 0, 0 },
+	{ "half_close", half_close_client, half_close_server, 0, 0, 0 },
+	{ "rst_on_close_with_unread", rst_unread_client, rst_unread_server, 0, 0, 0 },
+	{ "rst_while_blocked", rst_blocked_client, rst_blocked_server, 0, 0, 0 },
+	{ "peek", peek_client, peek_server, 0, 0, 0 },
+	{ "fionread", fionread_client, fionread_server, 0, 0, 0 },
+	{ "poll_rdhup", poll_rdhup_client, poll_rdhup_server, 0, 0, 0 },
+	{ "waitall", two_chunks_client, waitall_server, 0, 0, 0 },
+	{ "rcvlowat", two_chunks_client, rcvlowat_server, 0, 0, 0 },
+	{ "splice_sendfile", sendfile_client, splice_server, 0, 0, 0 },
+	{ "send_before_accept", early_send_client, early_send_server, 300, 0, 0 },
+	{ "fastopen", fastopen_client, early_send_server, 300, 1, 0 },
+	{ "bidirectional_bulk", bulk_client, bulk_server, 0, 0, 0 },
+	{ "many_small_then_close", many_small_client, many_small_server, 0, 0, 0 },
+	{ "urgent_oob", oob_client, oob_server, 0, 0, 0 },
+	{ "reused_ports", reused_ports_client, reused_ports_server, 0, 0, 1 },
 };
 
 static const struct scenario *find_scenario(const char *name)
@@ -1256,7 +1335,10 @@ static int run_server(struct addrinfo *ai, const struct scenario *sc)
 		perror("sxsem: accept");
 		return 1;
 	}
-	close(lfd);
+	if (sc->accepts_twice)
+		listen_fd = lfd;
+	else
+		close(lfd);
 	say("scenario %s server", sc->name);
 	say("accepted");
 	return sc->server(fd);
@@ -1264,6 +1346,7 @@ static int run_server(struct addrinfo *ai, const struct scenario *sc)
 
 static int run_client(struct addrinfo *ai, const struct scenario *sc)
 {
+	server_ai = ai;
 	/* The server may be started a moment after us: retry refusals. */
 	for (unsigned int waited = 0;; waited += 50) {
 		int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
