@@ -424,9 +424,10 @@ static __always_inline int sx_try_redirect(struct sk_msg_md *msg, struct sx_sock
 	sx_sock_key_reverse(key, &rev);
 	if (sx_redirect_to_peer(msg, &rev, path))
 		goto redirected;
-	if (path == SX_TX_UNDECIDED) {
+	/* Re-read: a receiver's half-close may have moved the direction to TCP meanwhile. */
+	if (__sync_fetch_and_add(&d->path, 0) == SX_TX_UNDECIDED) {
 		sx_wait_for_peer(key);
-		if (sx_redirect_to_peer(msg, &rev, path))
+		if (sx_redirect_to_peer(msg, &rev, SX_TX_UNDECIDED))
 			goto redirected;
 	}
 failed:
