@@ -128,6 +128,27 @@ accelerated_tcp() {
 # The echo server every container runs (busybox nc, persistent).
 SERVER=(nc -ll -p "$PORT" -e /bin/cat)
 
+# pair_wired LABEL NET SUB A B IPA IPB VETHA VETHB EXEC: what every runtime
+# must have done for two running containers, and that they talk (EXEC runs a
+# command in a container).
+pair_wired() {
+	local label=$1 net=$2 sub=$3 a=$4 b=$5 ipa=$6 ipb=$7 vetha=$8 vethb=$9 exec=${10}
+	check "$label: addresses in $sub ($ipa, $ipb)" two_in_subnet "$ipa" "$ipb" "$sub"
+	check "$label: host-local holds their two leases" test "$(leases "$net")" = "$(sorted "$ipa" "$ipb")"
+	check "$label: their veths ($vetha, $vethb) are in the node namespace" node_veths "$vetha" "$vethb"
+	check "$label: their addresses are node endpoints" test "$(endpoints_of "$ipa" "$ipb" | wc -l)" -eq "$ENDPOINTS_PER_PAIR"
+	check "$label: $a <-> $b over TCP$ACCEL_NOTE" accelerated_tcp "$exec" "$a" "$b" "$ipa" "$ipb"
+}
+
+# pair_gone LABEL NET IPA IPB VETHA VETHB: after the containers' removal,
+# nothing of their networking is left.
+pair_gone() {
+	local label=$1 net=$2 ipa=$3 ipb=$4 vetha=$5 vethb=$6
+	check "$label: ... their veths are gone" no_links "$vetha" "$vethb"
+	check "$label: ... their endpoint entries are gone" test -z "$(endpoints_of "$ipa" "$ipb")"
+	check "$label: ... their leases are released (DEL reached host-local)" test -z "$(leases "$net")"
+}
+
 # podman_case MODE: containers ma, mb (main) or ca, cb (chained) on network
 # sx${SX_ID}pm or sx${SX_ID}pc, through podman.
 podman_case() {
@@ -138,8 +159,6 @@ podman_case() {
 	check "podman $mode: lists network $net" podman_has_net "$net"
 	check "podman $mode: runs containers $a and $b" run_two podman_run_on "$net" "$a" "$b" "${SERVER[@]}"
 	ipa=$(sx_podman_ip "$a") ipb=$(sx_podman_ip "$b")
-	check "podman $mode: addresses in $sub ($ipa, $ipb)" two_in_subnet "$ipa" "$ipb" "$sub"
-	check "podman $mode: host-local holds their two leases" test "$(leases "$net")" = "$(sorted "$ipa" "$ipb")"
 	pida=$(sx_podman_pid "$a") pidb=$(sx_podman_pid "$b")
 	cga=$(cg_of "$pida")
 	check "podman $mode: container in cgroup v2 ${cga:0:30}... (below the test's, a child of the root)" \
@@ -147,14 +166,10 @@ podman_case() {
 	nsa=$(sx_podman_netns "$a") nsb=$(sx_podman_netns "$b")
 	check "podman $mode: made their network namespaces" test -e "$nsa" -a -e "$nsb"
 	vetha=$(host_veth "$pida") vethb=$(host_veth "$pidb")
-	check "podman $mode: their veths ($vetha, $vethb) are in the node namespace" node_veths "$vetha" "$vethb"
-	check "podman $mode: their addresses are node endpoints" test "$(endpoints_of "$ipa" "$ipb" | wc -l)" -eq "$ENDPOINTS_PER_PAIR"
-	check "podman $mode: $a <-> $b over TCP$ACCEL_NOTE" accelerated_tcp sx_podman_exec "$a" "$b" "$ipa" "$ipb"
+	pair_wired "podman $mode" "$net" "$sub" "$a" "$b" "$ipa" "$ipb" "$vetha" "$vethb" sx_podman_exec
 	check "podman $mode: removes both containers" sx_podman_rm "$a" "$b"
 	check "podman $mode: ... no container is left" test -z "$(sx_podman ps -aq)"
-	check "podman $mode: ... their veths are gone" no_links "$vetha" "$vethb"
-	check "podman $mode: ... their endpoint entries are gone" test -z "$(endpoints_of "$ipa" "$ipb")"
-	check "podman $mode: ... their leases are released" test -z "$(leases "$net")"
+	pair_gone "podman $mode" "$net" "$ipa" "$ipb" "$vetha" "$vethb"
 	check "podman $mode: ... their network namespaces are gone" test ! -e "$nsa" -a ! -e "$nsb"
 	check "podman $mode: ... and podman's CNI cache entries" no_file "/var/lib/cni/results/$net-*"
 }
@@ -169,24 +184,18 @@ ctr_case() {
 	rt_conflist "$mode" "$sub" "$net" >"$conf/10-$net.conflist"
 	check "ctr $mode: runs containers $a and $b with --cni" run_two ctr_run_on "$conf" "$a" "$b" "${SERVER[@]}"
 	ipa=$(sx_ctr_ip "$a") ipb=$(sx_ctr_ip "$b")
-	check "ctr $mode: addresses in $sub ($ipa, $ipb)" two_in_subnet "$ipa" "$ipb" "$sub"
-	check "ctr $mode: host-local holds their two leases" test "$(leases "$net")" = "$(sorted "$ipa" "$ipb")"
 	pida=$(sx_ctr_pid "$a") pidb=$(sx_ctr_pid "$b")
 	cga=$(cg_of "$pida")
 	check "ctr $mode: container in cgroup v2 $cga (below the test's, a child of the root)" \
 		test "$cga" = "/sx$SX_ID/ctr/$a"
-	vetha=$(host_veth "$pida") vethb=$(host_veth "$pidb")
-	check "ctr $mode: their veths ($vetha, $vethb) are in the node namespace" node_veths "$vetha" "$vethb"
 	cache="$SX_CTRD_DIR/varlib/cni/results"
 	check "ctr $mode: cached the ADD results in its private /var/lib/cni" \
 		test -e "$cache/$net-sx$SX_ID-sx$SX_ID-$a-eth0" -a -e "$cache/$net-sx$SX_ID-sx$SX_ID-$b-eth0"
-	check "ctr $mode: their addresses are node endpoints" test "$(endpoints_of "$ipa" "$ipb" | wc -l)" -eq "$ENDPOINTS_PER_PAIR"
-	check "ctr $mode: $a <-> $b over TCP$ACCEL_NOTE" accelerated_tcp sx_ctr_exec "$a" "$b" "$ipa" "$ipb"
+	vetha=$(host_veth "$pida") vethb=$(host_veth "$pidb")
+	pair_wired "ctr $mode" "$net" "$sub" "$a" "$b" "$ipa" "$ipb" "$vetha" "$vethb" sx_ctr_exec
 	check "ctr $mode: removes both containers (its CNI DEL succeeds)" sx_ctr_rm "$a" "$b"
 	check "ctr $mode: ... no container is left" test -z "$(sx_ctr containers ls -q)"
-	check "ctr $mode: ... their veths are gone" no_links "$vetha" "$vethb"
-	check "ctr $mode: ... their endpoint entries are gone" test -z "$(endpoints_of "$ipa" "$ipb")"
-	check "ctr $mode: ... their leases are released (DEL reached host-local)" test -z "$(leases "$net")"
+	pair_gone "ctr $mode" "$net" "$ipa" "$ipb" "$vetha" "$vethb"
 	check "ctr $mode: ... and the CNI cache entries" no_file "$cache/$net-*"
 }
 
