@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <cjson/cJSON.h>
 #include "cnichain.h"
+#include "file_replace.h"
 #include "log.h"
 #include "sysenv.h"
 
@@ -48,36 +48,20 @@ static cJSON *chained(const cJSON *src, const char *pin_dir, const char *from)
 	return out;
 }
 
-static int write_atomic(const char *dir, const char *text)
+static int write_text(FILE *f, void *text)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
-	FILE *f;
-	int r = 0;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, SX_CNI_CHAIN_FILE) >= sizeof(path) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.%d", dir, SX_CNI_CHAIN_FILE, getpid()) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	if (fputs(text, f) < 0 || fputc('\n', f) < 0)
-		r = -EIO;
-	if (fclose(f) && !r)
-		r = -errno;
-	/* Runtimes read the directory at any time: they see the old file or the new one. */
-	if (!r && rename(tmp, path))
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	/* Runtimes read the directory at any time: sx_file_replace keeps the file whole. */
+	return fputs(text, f) < 0 || fputc('\n', f) < 0 ? -EIO : 0;
 }
 
 int sx_cni_chain(const struct sx_cni_chain_opts *o)
 {
-	char path[PATH_MAX], *out_text = NULL;
+	char path[PATH_MAX], dest[PATH_MAX], *out_text = NULL;
 	cJSON *src = NULL, *out = NULL;
 	int r;
 
+	if ((size_t)snprintf(dest, sizeof(dest), "%s/%s", o->conf_dir, SX_CNI_CHAIN_FILE) >= sizeof(dest))
+		return -ENAMETOOLONG;
 	/* The cluster's network is the file runtimes would use without ours. */
 	r = sx_cni_conf_first(o->conf_dir, true, path, sizeof(path));
 	if (r == -ENOENT) {
@@ -94,11 +78,11 @@ int sx_cni_chain(const struct sx_cni_chain_opts *o)
 	if (!src)
 		pr_warn("sockvxctl: %s is not JSON; nothing written\n", path);
 	else if ((out = chained(src, o->pin_dir, path)) && (out_text = cJSON_Print(out)))
-		r = write_atomic(o->conf_dir, out_text);
+		r = sx_file_replace(dest, write_text, out_text);
 	if (out_text && r)
-		pr_warn("sockvxctl: cannot write %s/%s: %s\n", o->conf_dir, SX_CNI_CHAIN_FILE, strerror(-r));
+		pr_warn("sockvxctl: cannot write %s: %s\n", dest, strerror(-r));
 	else if (!r)
-		printf("%s/%s: %s's plugins, then sockvx\n", o->conf_dir, SX_CNI_CHAIN_FILE, path);
+		printf("%s: %s's plugins, then sockvx\n", dest, path);
 	cJSON_free(out_text);
 	cJSON_Delete(out);
 	cJSON_Delete(src);

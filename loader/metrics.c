@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
 #include <stdbool.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "metrics.h"
+#include "file_replace.h"
 #include "pins.h"
 #include "report.h"
 #include "sysenv.h"
@@ -95,8 +94,17 @@ static int maps_out(FILE *f, const char *pin_dir)
 	return 0;
 }
 
-static int write_all(FILE *f, const char *pin_dir, const __u64 *v)
+struct metrics {
+	const char *pin_dir;
+	const __u64 *counters; /* NULL: sockvx is not up */
+};
+
+static int write_all(FILE *f, void *arg)
 {
+	const struct metrics *m = arg;
+	const char *pin_dir = m->pin_dir;
+	const __u64 *v = m->counters;
+
 	fprintf(f, "# HELP sockvx_up Whether sockvx's counters could be read from the pin directory.\n"
 		   "# TYPE sockvx_up gauge\nsockvx_up %d\n",
 		v ? 1 : 0);
@@ -110,30 +118,18 @@ static int write_all(FILE *f, const char *pin_dir, const __u64 *v)
 
 int sx_stats_prometheus(const char *pin_dir, const char *file)
 {
-	char tmp[PATH_MAX];
 	__u64 v[SX_CNT_MAX] = { 0 };
-	bool up;
-	FILE *f;
+	struct metrics m = { .pin_dir = pin_dir };
 	int r;
 
 	r = sx_require_root();
 	if (r)
 		return r;
 	/* A node without sockvx still gets a file: sockvx_up 0 is what alerts fire on. */
-	up = !sx_read_counters(pin_dir, v);
+	if (!sx_read_counters(pin_dir, v))
+		m.counters = v;
 	if (!file || !strcmp(file, "-"))
-		return write_all(stdout, pin_dir, up ? v : NULL);
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%d.tmp", file, getpid()) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	r = write_all(f, pin_dir, up ? v : NULL);
-	if (fclose(f) && !r)
-		r = -errno;
-	if (!r && rename(tmp, file))
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+		return write_all(stdout, &m);
+	/* The textfile collector reads *.prom at any time: never a half-written file. */
+	return sx_file_replace(file, write_all, &m);
 }
