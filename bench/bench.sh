@@ -8,16 +8,19 @@
 #
 #   bench/bench.sh [--quick] [--reps N] [--len SEC] [--out DIR]
 #                  [--paths P,P...] [--tests T,T...] [--hold N] [--endpoints N] [--no-scale]
+#                  [--idle-poll NS]
 #
 #   --quick        2 repetitions of 1 s, fewer tests (rr1,rr1-1cpu,crr,s1k,s64k,pp64), no
 #                  separate "endpoints" stage in the scale phase
 #   --reps/--len   repetitions per case (default 3) and seconds per run (default 2)
 #   --paths        plain,loopback,unix,flannel-same,flannel-cross,tc-same,tc-cross,accel
-#   --tests        rr1,rr1-1cpu,rr1-2cpu,rr1k,crr,s64,s1k,s16k,s64k,par4,par16,pp64
+#   --tests        rr1,rr1-1cpu,rr1-2cpu,rr1k,crr,s64,s64nd,s1k,s16k,s64k,par4,par16,pp64
 #                  (bench/bench.sh --list)
 #   --hold N       idle accelerated connections held in the scale phase (default 50000)
 #   --endpoints N  extra endpoint entries in the scale phase (default 10000)
 #   --no-scale     skip the scale phase
+#   --idle-poll NS idle vCPUs poll NS nanoseconds before halting, for this run only
+#                  (KVM guests with cpuidle-haltpoll; bench/lib_idle.sh says why it matters)
 #   --out DIR      results.json, report.md, results.tsv, *.png (default .output/bench/DATE)
 set -euo pipefail
 BENCH_DIR=$(dirname "$0")
@@ -31,9 +34,11 @@ source "$BENCH_DIR/lib_topo.sh"
 source "$BENCH_DIR/lib_run.sh"
 # shellcheck source=lib_report.sh
 source "$BENCH_DIR/lib_report.sh"
+# shellcheck source=lib_idle.sh
+source "$BENCH_DIR/lib_idle.sh"
 
 ALL_MODES=plain,loopback,unix,flannel-same,flannel-cross,tc-same,tc-cross,accel
-ALL_TESTS=rr1,rr1-1cpu,rr1-2cpu,rr1k,crr,s64,s1k,s16k,s64k,par4,par16,pp64
+ALL_TESTS=rr1,rr1-1cpu,rr1-2cpu,rr1k,crr,s64,s64nd,s1k,s16k,s64k,par4,par16,pp64
 QUICK_TESTS=rr1,rr1-1cpu,crr,s1k,s64k,pp64
 # test id -> kind, its arguments (netperf: TEST|OPTIONS[|GLOBAL OPTIONS];
 # parallel: STREAMS|OPTIONS; sockperf: message size) and its label in the report.
@@ -48,6 +53,9 @@ bench_test rr1-2cpu netperf "TCP_RR|-r 1,1|-T 0,1" "TCP_RR 1 B, ends on CPUs 0 a
 bench_test rr1k netperf "TCP_RR|-r 1024,1024" "TCP_RR 1 KiB"
 bench_test crr netperf "TCP_CRR|-r 1,1" "TCP_CRR"
 bench_test s64 netperf "TCP_STREAM|-m 64" "TCP_STREAM 64 B"
+# Small writes with Nagle off (TCP_NODELAY at both ends): TCP sends one
+# segment per write, as latency-minded protocols ask it to.
+bench_test s64nd netperf "TCP_STREAM|-m 64 -D" "TCP_STREAM 64 B, TCP_NODELAY"
 bench_test s1k netperf "TCP_STREAM|-m 1024" "TCP_STREAM 1 KiB"
 bench_test s16k netperf "TCP_STREAM|-m 16384" "TCP_STREAM 16 KiB"
 bench_test s64k netperf "TCP_STREAM|-m 65536" "TCP_STREAM 64 KiB"
@@ -56,6 +64,7 @@ bench_test par16 parallel "16|-m 16384" "16 × TCP_STREAM 16 KiB"
 bench_test pp64 sockperf 64 "sockperf ping-pong 64 B"
 
 REPS=3 LEN=2 OUT="" MODES_ARG=$ALL_MODES TESTS_ARG=$ALL_TESTS HOLD=50000 ENDPOINTS=10000 SCALE=1
+IDLE_POLL=""
 STAGES="empty endpoints held"
 while (($#)); do
 	case $1 in
@@ -68,12 +77,13 @@ while (($#)); do
 	--hold) HOLD=$2 && shift ;;
 	--endpoints) ENDPOINTS=$2 && shift ;;
 	--no-scale) SCALE=0 ;;
+	--idle-poll) IDLE_POLL=$2 && shift ;;
 	--list)
 		for t in ${ALL_TESTS//,/ }; do printf '%-9s %s\n' "$t" "${TEST_LABEL[$t]}"; done
 		exit 0
 		;;
 	-h | --help)
-		sed -n '3,21p' "$0"
+		sed -n '3,24p' "$0"
 		exit 0
 		;;
 	*) sx_die "unknown option $1 (see --help)" ;;
@@ -97,6 +107,7 @@ if (($(nproc) < 2)) && [[ ,$TESTS_ARG, == *,rr1-2cpu,* ]]; then
 	echo "# one CPU: rr1-2cpu left out" >&2
 	mapfile -t TESTS < <(printf '%s\n' "${TESTS[@]}" | grep -vx rr1-2cpu)
 fi
+[[ -z $IDLE_POLL ]] || bench_idle_check "$IDLE_POLL"
 ((${#MODES[@]} && ${#TESTS[@]})) || sx_die "--paths and --tests take comma-separated lists"
 want_mode() { [[ ,$MODES_ARG, == *,"$1",* ]]; }
 for t in netperf netserver sockperf jq gnuplot; do
@@ -110,6 +121,10 @@ mkdir -p "$OUT"
 : >"$OUT/results.tsv"
 T0=$SECONDS
 bench_topology "$SCALE"
+# sx_setup's exit trap, with the machine's idle setting restored first.
+trap 'rc=$?; bench_idle_restore; (exit $rc); sx_cleanup' EXIT
+[[ -z $IDLE_POLL ]] || bench_idle_set "$IDLE_POLL"
+IDLE=$(bench_idle_describe)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$SECONDS
 echo "# sockvx benchmark: paths $MODES_ARG; tests $TESTS_ARG; $REPS interleaved repetitions of ${LEN}s (load: $LOAD_BEFORE)" >&2

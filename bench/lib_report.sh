@@ -15,6 +15,7 @@ accel plain rr1-2cpu value -
 accel plain rr1k value ge 1.6
 accel plain crr value ge 1.1
 accel plain s64 value ge 1.0
+accel plain s64nd value -
 accel plain s1k value ge 2.5
 accel plain s16k value ge 1.0
 accel plain s64k value ge 1.2
@@ -77,7 +78,7 @@ bench_summary() {
 		--arg netperf "$(netperf -V 2>&1 | awk '{ print $NF; exit }')" \
 		--arg load_before "$LOAD_BEFORE" --arg load_after "$LOAD_AFTER" --argjson reps "$REPS" --argjson len "$LEN" \
 		--argjson measuring "$MEASURING" --arg paths "$MODES_ARG" --arg tests "$TESTS_ARG" \
-		--argjson hold "$HOLD" --argjson endpoints "$ENDPOINTS" '
+		--argjson hold "$HOLD" --argjson endpoints "$ENDPOINTS" --argjson idle "$IDLE" '
 	def med: sort | if length == 0 then null elif length % 2 == 1 then .[(length - 1) / 2]
 		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 	def num: if . == "-" then null else tonumber end;
@@ -95,7 +96,7 @@ bench_summary() {
 	| ($results | map({key: "\(.test)|\(.mode)", value: .}) | from_entries) as $r
 	| {
 		machine: {kernel: $kernel, cpu: $cpu, cores: $cores, memory: $mem, netperf: $netperf,
-			loadavg_before: $load_before, loadavg_after: $load_after},
+			loadavg_before: $load_before, loadavg_after: $load_after, cpuidle: $idle},
 		method: {repetitions: $reps, seconds_per_run: $len, interleaved: true, paths: ($paths | split(",")),
 			tests: ($tests | split(",")), held_connections: $hold, extra_endpoints: $endpoints,
 			measuring_seconds: $measuring},
@@ -140,7 +141,7 @@ bench_report() {
 	echo "## sockvx benchmark"
 	echo
 	jq -r "$BENCH_JQ_FMT"'
-		"Machine: \(.machine.cpu), \(.machine.cores) cores, \(.machine.memory), kernel \(.machine.kernel), netperf \(.machine.netperf); load average \(.machine.loadavg_before) before, \(.machine.loadavg_after) after. Method: \(.method.repetitions) interleaved repetitions of \(.method.seconds_per_run) s per case, \(.method.measuring_seconds) s of measuring."' "$json"
+		"Machine: \(.machine.cpu), \(.machine.cores) cores, \(.machine.memory), kernel \(.machine.kernel), netperf \(.machine.netperf); load average \(.machine.loadavg_before) before, \(.machine.loadavg_after) after; idle vCPUs \(.machine.cpuidle | if .halt_poll_ns == null then "use cpuidle driver \(.driver)" elif .halt_poll_ns == 0 then "halt at once (haltpoll, no polling)" else "poll \(.halt_poll_ns / 1000) µs before halting (haltpoll)" end). Method: \(.method.repetitions) interleaved repetitions of \(.method.seconds_per_run) s per case, \(.method.measuring_seconds) s of measuring."' "$json"
 	echo
 	echo "### Targets (ratio candidate / baseline of the medians, same run)"
 	echo

@@ -85,6 +85,10 @@ verdict "FIN and receiver-first closes, all styles: identical to plain TCP" clea
 torture nonblocking "$(sx_pod_ip 3)" --io epoll
 echo "# non-blocking epoll I/O, every close pattern: $(summary nonblocking)"
 verdict "non-blocking epoll I/O, every close pattern: identical to plain TCP" clean nonblocking
+# Chatty senders: blocking writes of 1 to 255 bytes under Nagle, read in full buffers.
+CONNS=$((CONNS / 4)) torture small "$(sx_pod_ip 3)" --io small-writes --close fin,receiver-first
+echo "# small writes, FIN and receiver-first closes: $(summary small)"
+verdict "small writes, FIN and receiver-first closes: identical to plain TCP" clean small
 CONNS=$((CONNS / 4)) torture ipv6 "$(sx_pod_ip6 3)"
 echo "# IPv6: $(summary ipv6)"
 verdict "IPv6: no byte lost, reordered or corrupted" intact ipv6

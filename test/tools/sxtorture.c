@@ -43,6 +43,7 @@
 #define HDR_SIZE	 40
 #define REPORT_MAGIC	 0x5358545245504f52ull /* "SXTREPOR" */
 #define IO_BUF		 (256 * 1024)	       /* largest single send or recv */
+#define SMALL_WRITE_MAX	 255 /* small-writes: 1..255 bytes per send, under Nagle */
 #define HANG_SECS	 30		       /* no progress for this long is a hang */
 #define DRAIN_SECS	 45 /* at DONE the server waits this long for its connections */
 #define DONE_WAIT_SECS	 90 /* the client waits this long for the report */
@@ -60,7 +61,7 @@
 enum msg_type { MSG_HELLO, MSG_DATA, MSG_DONE, MSG_NR };
 enum mode { MODE_UP, MODE_DOWN, MODE_BOTH, MODE_NR };
 enum close_pattern { CLOSE_FIN, CLOSE_HALF, CLOSE_RECV_FIRST, CLOSE_ABORT, CLOSE_NR };
-enum io_style { IO_BLOCK, IO_EPOLL, IO_RANDOM, IO_NR };
+enum io_style { IO_BLOCK, IO_EPOLL, IO_RANDOM, IO_SMALL, IO_NR };
 enum side { SIDE_CLIENT, SIDE_SERVER };
 
 /* Tags that keep the PRNG streams of one connection independent. */
@@ -71,7 +72,7 @@ static const char *const type_names[MSG_NR + 1] = { "HELLO", "data", "DONE", "ne
 static const char *const mode_names[MODE_NR] = { "upload", "download", "both" };
 static const char *const close_names[CLOSE_NR] = { "fin", "half-close", "receiver-first",
 						   "abort" };
-static const char *const io_names[IO_NR] = { "blocking", "epoll", "random-sizes" };
+static const char *const io_names[IO_NR] = { "blocking", "epoll", "random-sizes", "small-writes" };
 static const char *const side_names[2] = { "client", "server" };
 
 enum counter {
@@ -669,10 +670,19 @@ static int rx_verify(struct conn *c)
 	return 0;
 }
 
-static size_t chunk_size(const struct conn *c, uint64_t *rng, uint64_t left)
+/*
+ * Bytes for the next send (tx) or recv. small-writes sends what a chatty
+ * protocol without its own buffering would, and reads in full buffers.
+ */
+static size_t chunk_size(const struct conn *c, uint64_t *rng, uint64_t left, bool tx)
 {
-	uint64_t n = c->h.io[c->side] == IO_RANDOM ? log_uniform(rng, IO_BUF) : IO_BUF;
+	enum io_style io = c->h.io[c->side];
+	uint64_t n = IO_BUF;
 
+	if (io == IO_RANDOM)
+		n = log_uniform(rng, IO_BUF);
+	else if (io == IO_SMALL && tx)
+		n = 1 + rng_below(rng, SMALL_WRITE_MAX);
 	return n < left ? n : left;
 }
 
@@ -701,7 +711,7 @@ static int tx_pump(struct conn *c)
 
 		if (c->tx_off == c->tx_end) {
 			c->tx_off = 0;
-			c->tx_end = chunk_size(c, &c->tx_rng, c->tx_len - c->tx_done);
+			c->tx_end = chunk_size(c, &c->tx_rng, c->tx_len - c->tx_done, true);
 			stream_fill(&c->tx, c->txbuf, c->tx_end);
 		}
 		/* The analyzer loses track of txbuf, which the connection's teardown frees. */
@@ -726,7 +736,7 @@ static int rx_pump(struct conn *c)
 		return 0;
 	while (v->done < v->len) {
 		/* never read past the payload: what follows is checked by the close pattern */
-		size_t want = chunk_size(c, &c->rx_rng, v->len - v->done);
+		size_t want = chunk_size(c, &c->rx_rng, v->len - v->done, false);
 		ssize_t n = recv_once(c, c->rxbuf, want, false);
 
 		if (n == IO_AGAIN)
