@@ -121,8 +121,16 @@ mkdir -p "$OUT"
 : >"$OUT/results.tsv"
 T0=$SECONDS
 bench_topology "$SCALE"
-# sx_setup's exit trap, with the machine's idle setting restored first.
-trap 'rc=$?; bench_idle_restore; (exit $rc); sx_cleanup' EXIT
+# sx_setup's exit trap, with the machine's idle setting restored first. set +e:
+# under set -e, replaying a failed run's status would end the trap before sx_cleanup.
+bench_on_exit() {
+	local rc=$?
+	set +e
+	bench_idle_restore
+	(exit "$rc")
+	sx_cleanup
+}
+trap bench_on_exit EXIT
 [[ -z $IDLE_POLL ]] || bench_idle_set "$IDLE_POLL"
 IDLE=$(bench_idle_describe)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)

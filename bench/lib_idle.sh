@@ -43,6 +43,7 @@ bench_idle_set() {
 
 bench_idle_restore() {
 	[[ -n $BENCH_IDLE_SAVED ]] || return 0
-	echo "$BENCH_IDLE_SAVED" >"$BENCH_HALTPOLL" 2>/dev/null
+	echo "$BENCH_IDLE_SAVED" >"$BENCH_HALTPOLL" 2>/dev/null ||
+		echo "warning: could not restore $BENCH_HALTPOLL to $BENCH_IDLE_SAVED" >&2
 	BENCH_IDLE_SAVED=""
 }

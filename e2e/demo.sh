@@ -16,3 +16,8 @@ echo "ratio = B / A as each table names them (higher is better; for latency and 
 echo "A quick run on a small machine is noisy: 'sudo make bench' repeats every case more."
 echo "TCP_RR depends on where the scheduler puts the two ends: 'both ends on CPU 0' shows the"
 echo "saving itself; across CPUs the wake-up interrupt of a VM dominates every path."
+if [[ -w /sys/module/haltpoll/parameters/guest_halt_poll_ns &&
+	$(cat /sys/module/haltpoll/parameters/guest_halt_poll_ns) == 0 ]]; then
+	echo "Here idle vCPUs halt at once, which makes each wake-up an interrupt and a VM entry:"
+	echo "'sudo bench/bench.sh --quick --idle-poll 200000' measures with the kernel's default poll window."
+fi
