@@ -1284,5 +1284,6 @@ int main(void)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, on_signal); /* output piped into a reader that quits early (| head) */
 	return cmocka_run_group_tests_name("tc_dataplane", tests, group_setup, group_teardown);
 }
