@@ -270,7 +270,12 @@ int sx_doctor(const struct sx_doctor_opts *o)
 
 		cJSON_AddBoolToObject(out, "healthy", !r.failed);
 		cJSON_AddItemToObject(out, "findings", r.findings);
-		sx_json_emit(out);
+		rc = sx_json_emit(out);
+		if (rc) {
+			/* Nothing printed: no exit status may pass for a verdict. */
+			cJSON_Delete(st);
+			return rc;
+		}
 	} else {
 		printf("%s\n", r.failed ? "sockvx is NOT healthy on this node" : "sockvx is healthy on this node");
 		cJSON_Delete(r.findings);
