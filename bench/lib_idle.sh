@@ -13,15 +13,21 @@
 # measures the machine as it is, and the report says which it was.
 
 BENCH_HALTPOLL=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+BENCH_CPUIDLE=/sys/devices/system/cpu/cpuidle
 BENCH_IDLE_SAVED=""
+
+bench_idle_driver() { cat "$BENCH_CPUIDLE/current_driver" 2>/dev/null || echo none; }
+
+# bench_idle_halts_at_once: true where idle vCPUs halt without polling first.
+bench_idle_halts_at_once() { [[ -r $BENCH_HALTPOLL && $(<"$BENCH_HALTPOLL") == 0 ]]; }
 
 # bench_idle_describe: one JSON object, the cpuidle driver and governor and
 # the poll window in ns (null where the machine has no haltpoll driver).
 bench_idle_describe() {
-	local d=/sys/devices/system/cpu/cpuidle poll=null
+	local poll=null
 	[[ -r $BENCH_HALTPOLL ]] && poll=$(<"$BENCH_HALTPOLL")
-	jq -n --arg driver "$(cat "$d/current_driver" 2>/dev/null || echo none)" \
-		--arg governor "$(cat "$d/current_governor" 2>/dev/null || cat "$d/current_governor_ro" 2>/dev/null || echo none)" \
+	jq -n --arg driver "$(bench_idle_driver)" \
+		--arg governor "$(cat "$BENCH_CPUIDLE/current_governor" 2>/dev/null || cat "$BENCH_CPUIDLE/current_governor_ro" 2>/dev/null || echo none)" \
 		--argjson poll "$poll" '{driver: $driver, governor: $governor, halt_poll_ns: $poll}'
 }
 
@@ -29,7 +35,7 @@ bench_idle_describe() {
 bench_idle_check() {
 	[[ $1 =~ ^[0-9]{1,10}$ ]] || sx_die "--idle-poll takes a number of nanoseconds, not '$1'"
 	[[ -w $BENCH_HALTPOLL ]] ||
-		sx_die "--idle-poll needs the cpuidle-haltpoll driver (a KVM guest); this machine has '$(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null || echo none)'"
+		sx_die "--idle-poll needs the cpuidle-haltpoll driver (a KVM guest); this machine has '$(bench_idle_driver)'"
 }
 
 # bench_idle_set NS: the poll window for this run (restored by bench_idle_restore).

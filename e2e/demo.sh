@@ -5,6 +5,8 @@
 # dataplane and across nodes against a Flannel-style VXLAN, side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=../bench/lib_idle.sh
+source bench/lib_idle.sh
 echo "sockvx demo: pods on simulated nodes (network namespaces, veth, VXLAN, cgroup v2)"
 echo "netperf TCP_RR, TCP_CRR and TCP_STREAM and sockperf: plain veth, Flannel-style bridge + VXLAN,"
 echo "sockvx's TC dataplane and socket acceleration, against loopback TCP and a Unix socket pair,"
@@ -16,8 +18,7 @@ echo "ratio = B / A as each table names them (higher is better; for latency and 
 echo "A quick run on a small machine is noisy: 'sudo make bench' repeats every case more."
 echo "TCP_RR depends on where the scheduler puts the two ends: 'both ends on CPU 0' shows the"
 echo "saving itself; across CPUs the wake-up interrupt of a VM dominates every path."
-if [[ -w /sys/module/haltpoll/parameters/guest_halt_poll_ns &&
-	$(cat /sys/module/haltpoll/parameters/guest_halt_poll_ns) == 0 ]]; then
+if bench_idle_halts_at_once; then
 	echo "Here idle vCPUs halt at once, which makes each wake-up an interrupt and a VM entry:"
 	echo "'sudo bench/bench.sh --quick --idle-poll 200000' measures with the kernel's default poll window."
 fi
