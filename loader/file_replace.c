@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include "file_replace.h"
 
-int sx_file_replace(const char *path, int (*write)(FILE *f, void *arg), void *arg)
+int sx_file_replace(const char *path, int (*fill)(FILE *f, void *arg), void *arg)
 {
 	const char *base = strrchr(path, '/');
 	int dir_len = base ? (int)(base - path + 1) : 0;
@@ -21,7 +21,7 @@ int sx_file_replace(const char *path, int (*write)(FILE *f, void *arg), void *ar
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	r = write(f, arg);
+	r = fill(f, arg);
 	if (!r && ferror(f))
 		r = -EIO;
 	if (fclose(f) && !r)

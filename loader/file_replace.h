@@ -6,12 +6,12 @@
 #include <stdio.h>
 
 /*
- * Writes path through write(f, arg) into a hidden temporary file next to it
+ * Writes path through fill(f, arg) into a hidden temporary file next to it
  * (".NAME.PID", which neither CNI runtimes nor the textfile collector read),
  * then renames it over path: readers see the old file or the whole new one,
- * never a part. write returns 0 or -errno. 0, or -errno; on failure path is
+ * never a part. fill returns 0 or -errno. 0, or -errno; on failure path is
  * unchanged and the temporary file is gone.
  */
-int sx_file_replace(const char *path, int (*write)(FILE *f, void *arg), void *arg);
+int sx_file_replace(const char *path, int (*fill)(FILE *f, void *arg), void *arg);
 
 #endif

@@ -1194,6 +1194,8 @@ static int reconnect_from(int old_fd)
 	fd = socket(server_ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
 		perror("sxsem: socket");
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	ev_close(old_fd);
