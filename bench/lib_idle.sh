@@ -8,6 +8,9 @@
 # costs an interrupt and a VM entry, tens of microseconds. A request/response
 # pays that twice per transaction, whichever path carries the bytes.
 #
+# Without that driver (current_driver "none"), the idle loop halts at once,
+# and guest_halt_poll_ns, which may still be listed, changes nothing.
+#
 # bench/bench.sh --idle-poll NS sets the window for the run and restores the
 # machine's own value when the run ends, even on failure. Without it, the run
 # measures the machine as it is, and the report says which it was.
@@ -18,14 +21,19 @@ BENCH_IDLE_SAVED=""
 
 bench_idle_driver() { cat "$BENCH_CPUIDLE/current_driver" 2>/dev/null || echo none; }
 
+# bench_idle_can_poll: true where the haltpoll driver runs and its window can be set.
+bench_idle_can_poll() { [[ $(bench_idle_driver) == haltpoll && -w $BENCH_HALTPOLL ]]; }
+
 # bench_idle_halts_at_once: true where idle vCPUs halt without polling first.
-bench_idle_halts_at_once() { [[ -r $BENCH_HALTPOLL && $(<"$BENCH_HALTPOLL") == 0 ]]; }
+bench_idle_halts_at_once() {
+	[[ $(bench_idle_driver) != haltpoll || ! -r $BENCH_HALTPOLL || $(<"$BENCH_HALTPOLL") == 0 ]]
+}
 
 # bench_idle_describe: one JSON object, the cpuidle driver and governor and
 # the poll window in ns (null where the machine has no haltpoll driver).
 bench_idle_describe() {
 	local poll=null
-	[[ -r $BENCH_HALTPOLL ]] && poll=$(<"$BENCH_HALTPOLL")
+	[[ $(bench_idle_driver) == haltpoll && -r $BENCH_HALTPOLL ]] && poll=$(<"$BENCH_HALTPOLL")
 	jq -n --arg driver "$(bench_idle_driver)" \
 		--arg governor "$(cat "$BENCH_CPUIDLE/current_governor" 2>/dev/null || cat "$BENCH_CPUIDLE/current_governor_ro" 2>/dev/null || echo none)" \
 		--argjson poll "$poll" '{driver: $driver, governor: $governor, halt_poll_ns: $poll}'
@@ -34,8 +42,8 @@ bench_idle_describe() {
 # bench_idle_check NS: dies unless NS is a window this machine can take.
 bench_idle_check() {
 	[[ $1 =~ ^[0-9]{1,10}$ ]] || sx_die "--idle-poll takes a number of nanoseconds, not '$1'"
-	[[ -w $BENCH_HALTPOLL ]] ||
-		sx_die "--idle-poll needs the cpuidle-haltpoll driver (a KVM guest); this machine has '$(bench_idle_driver)'"
+	bench_idle_can_poll ||
+		sx_die "--idle-poll needs the cpuidle-haltpoll driver (a KVM guest); this machine's cpuidle driver is '$(bench_idle_driver)', so its idle vCPUs halt at once"
 }
 
 # bench_idle_set NS: the poll window for this run (restored by bench_idle_restore).

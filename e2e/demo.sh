@@ -20,5 +20,9 @@ echo "TCP_RR depends on where the scheduler puts the two ends: 'both ends on CPU
 echo "saving itself; across CPUs the wake-up interrupt of a VM dominates every path."
 if bench_idle_halts_at_once; then
 	echo "Here idle vCPUs halt at once, which makes each wake-up an interrupt and a VM entry:"
-	echo "'sudo bench/bench.sh --quick --idle-poll 200000' measures with the kernel's default poll window."
+	if bench_idle_can_poll; then
+		echo "'sudo bench/bench.sh --quick --idle-poll 200000' measures with the kernel's default poll window."
+	else
+		echo "This machine has no cpuidle-haltpoll driver ('$(bench_idle_driver)'), so that cost cannot be lifted here."
+	fi
 fi

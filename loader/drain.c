@@ -13,6 +13,9 @@
 struct sx_drain {
 	struct drain_bpf *skel;
 	int sockhash_fd;
+	int force;
+	struct sx_sock_key *keys; /* the keys of one pass */
+	size_t nkeys, cap;
 };
 
 static void sleep_ms(int ms)
@@ -36,6 +39,7 @@ struct sx_drain *sx_drain_open(const char *pin_dir, int force, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
+	d->force = force;
 	d->sockhash_fd = sx_pin_open(pin_dir, SX_MAP_SOCKHASH, 1);
 	if (d->sockhash_fd < 0) {
 		*err = d->sockhash_fd;
@@ -49,50 +53,75 @@ struct sx_drain *sx_drain_open(const char *pin_dir, int force, int *err)
 		return NULL;
 	}
 	bpf_object__for_each_map(m, d->skel->obj)
-		if (m != d->skel->maps.sx_sockhash_v1 && m != d->skel->maps.sx_dirstate_v1 &&
-		    m != d->skel->maps.bss)
+		if (m != d->skel->maps.sx_sockhash_v1 && m != d->skel->maps.sx_dirstate_v1)
 			bpf_map__set_autocreate(m, false);
 	*err = drain_bpf__load(d->skel);
 	if (*err) {
 		sx_drain_close(d);
 		return NULL;
 	}
-	d->skel->bss->force = force ? 1 : 0;
 	return d;
 }
 
-/* One pass of the iterator. Returns the sockets left in the map, or -errno. */
+/*
+ * The keys in the sockhash now. A pass works on this snapshot: deleting the
+ * key a walk stands on would restart the walk from the first bucket.
+ */
+static int snapshot_keys(struct sx_drain *d)
+{
+	struct sx_sock_key *prev = NULL, *grown;
+
+	d->nkeys = 0;
+	for (;;) {
+		if (d->nkeys == d->cap) {
+			size_t cap = d->cap ? d->cap * 2 : 1024;
+
+			grown = realloc(d->keys, cap * sizeof(*d->keys));
+			if (!grown)
+				return -ENOMEM;
+			d->keys = grown;
+			d->cap = cap;
+		}
+		prev = d->nkeys ? &d->keys[d->nkeys - 1] : NULL;
+		if (bpf_map_get_next_key(d->sockhash_fd, prev, &d->keys[d->nkeys]))
+			return errno == ENOENT ? 0 : -errno;
+		d->nkeys++;
+	}
+}
+
+/* One pass over the sockhash. Returns the sockets left in the map, or -errno. */
 static long drain_pass(struct sx_drain *d, struct sx_drain_tally *t)
 {
-	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
-	union bpf_iter_link_info linfo = { .map.map_fd = (__u32)d->sockhash_fd };
-	struct drain_bpf__bss *bss = d->skel->bss;
-	struct bpf_link *link;
-	char buf[64];
-	int iter_fd;
-	long r;
+	struct sx_drain_request req = { .force = d->force ? 1 : 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = &req, .data_size_in = sizeof(req),
+		    .repeat = 1);
+	int prog_fd = bpf_program__fd(d->skel->progs.sx_drain_one);
+	int r = snapshot_keys(d);
 
-	opts.link_info = &linfo;
-	opts.link_info_len = sizeof(linfo);
-	bss->removed = bss->unread = bss->recent = bss->failed = 0;
-	link = bpf_program__attach_iter(d->skel->progs.sx_drain, &opts);
-	if (!link)
-		return -errno;
-	iter_fd = bpf_iter_create(bpf_link__fd(link));
-	if (iter_fd < 0) {
-		r = -errno;
-	} else {
-		while ((r = read(iter_fd, buf, sizeof(buf))) > 0)
-			;
-		r = r < 0 ? -errno : 0;
-		close(iter_fd);
+	if (r)
+		return r;
+	t->unread = t->recent = t->failed = 0;
+	for (size_t i = 0; i < d->nkeys; i++) {
+		req.key = d->keys[i];
+		if (bpf_prog_test_run_opts(prog_fd, &run))
+			return -errno;
+		switch (run.retval) {
+		case SX_DRAIN_REMOVED:
+			t->removed++;
+			break;
+		case SX_DRAIN_UNREAD:
+			t->unread++;
+			break;
+		case SX_DRAIN_RECENT:
+			t->recent++;
+			break;
+		case SX_DRAIN_GONE:
+			break;
+		default:
+			t->failed++;
+		}
 	}
-	bpf_link__destroy(link);
-	t->removed += bss->removed;
-	t->unread = bss->unread;
-	t->recent = bss->recent;
-	t->failed = bss->failed;
-	return r ? r : (long)(t->unread + t->recent + t->failed);
+	return (long)(t->unread + t->recent + t->failed);
 }
 
 long sx_drain_run(struct sx_drain *d, int timeout_ms, struct sx_drain_tally *t)
@@ -114,6 +143,7 @@ void sx_drain_close(struct sx_drain *d)
 	if (!d)
 		return;
 	drain_bpf__destroy(d->skel);
+	free(d->keys);
 	if (d->sockhash_fd >= 0)
 		close(d->sockhash_fd);
 	free(d);

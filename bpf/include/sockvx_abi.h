@@ -108,6 +108,23 @@ struct sx_sock_key {
 	__u8 pad[3];
 };
 
+/*
+ * One call of the drain program (bpf/sockops/drain.bpf.c), passed as the
+ * packet of a BPF_PROG_RUN; its return value is an enum sx_drain_verdict.
+ */
+struct sx_drain_request {
+	struct sx_sock_key key;
+	__u32 force; /* remove the socket whatever it holds (unload --force) */
+};
+
+enum sx_drain_verdict {
+	SX_DRAIN_REMOVED = 0, /* returned to plain TCP */
+	SX_DRAIN_GONE = 1,    /* no longer in the sockhash (its connection closed) */
+	SX_DRAIN_UNREAD = 2,  /* holds redirected bytes its application has not read */
+	SX_DRAIN_RECENT = 3,  /* a redirect toward it may still be on its way */
+	SX_DRAIN_FAILED = 4,  /* the delete failed */
+};
+
 /* sx_config_v1 has one element: the operator's switches. Zero is the default. */
 struct sx_config {
 	__u32 accel_disabled; /* operator: no new socket is accelerated, redirects stop */

@@ -1,17 +1,26 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * sx_drain (iter/sockmap over sx_sockhash_v1), run by `sockvxctl unload` and
- * `accel off` after redirects have stopped. Removing a socket from the
- * sockhash frees its psock, and with it any redirected bytes the application
- * has not read yet, or that a sender is still queueing: a redirect is decided
- * under the sender's lock and queued just after it, holding a psock reference
- * from just before it takes the receiver's lock until it is done. So a
- * socket leaves the map only once its redirect queue is empty and either
+ * sx_drain_one: returns one socket of sx_sockhash_v1 to plain TCP, if that
+ * loses nothing. `sockvxctl unload` and `accel off` run it after redirects
+ * have stopped, once per key, through BPF_PROG_RUN with a struct
+ * sx_drain_request as the packet (loader/drain.c walks the keys).
+ *
+ * It is a tc program rather than an iter/sockmap one because some kernels
+ * refuse every tracing program, iterators included; a tc program may look a
+ * socket up in a sockhash, read its psock and delete it, which is all this
+ * needs, and it runs wherever the TC dataplane does.
+ *
+ * Removing a socket from the sockhash frees its psock, and with it any
+ * redirected bytes the application has not read yet, or that a sender is
+ * still queueing: a redirect is decided under the sender's lock and queued
+ * just after it, holding a psock reference from just before it takes the
+ * receiver's lock until it is done. So a socket leaves the map only once its
+ * redirect queue is empty and either
  *  - nothing else holds its psock (no sender in the middle of queueing, no
  *    reader waiting) and no redirect toward it was decided for SX_QUIET_NS, or
  *  - no redirect toward it was decided for SX_QUIET_LONG_NS (a reader waiting
  *    on an idle connection holds the psock as long as it waits).
- * The others are counted and retried.
+ * The verdict (enum sx_drain_verdict) is the program's return value.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -31,12 +40,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SX_QUIET_NS 100000000ULL
 #define SX_QUIET_LONG_NS 2000000000ULL
 
-__u64 removed;
-__u64 unread;   /* sockets holding redirected bytes not read yet */
-__u64 recent;   /* sockets a redirect may still be on its way to */
-__u64 failed;   /* deletes that failed */
-__u32 force;    /* set by unload --force: remove every socket, unread bytes or not */
-
 /* Nanoseconds since a redirect toward this socket was last decided (~0: never). */
 static __always_inline __u64 sx_quiet_for(const struct sx_sock_key *key)
 {
@@ -55,34 +58,44 @@ static __always_inline int sx_psock_shared(struct sk_psock *psock)
 	return BPF_CORE_READ(psock, refcnt.refs.counter) > 1;
 }
 
-SEC("iter/sockmap")
-int sx_drain(struct bpf_iter__sockmap *ctx)
+/* Whether the socket must stay for now, and why; SX_DRAIN_REMOVED if not. */
+static __always_inline int sx_drain_hold(struct bpf_sock *sk, const struct sx_sock_key *key)
 {
-	struct sock *sk = ctx->sk;
-	void *key = ctx->key;
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
 	struct sk_psock *psock;
-	struct sx_sock_key k;
+	__u64 quiet;
 
-	if (!sk || !key)
-		return 0;
-	/* The iterator's key is a read-only buffer; the helpers want our own copy. */
-	__builtin_memcpy(&k, key, sizeof(k));
-	psock = sx_psock_from_user_data((unsigned long)BPF_CORE_READ(sk, sk_user_data));
-	if (!force && psock) {
-		__u64 quiet = sx_quiet_for(&k);
+	if (!tp)
+		return SX_DRAIN_REMOVED;
+	psock = sx_psock_from_user_data((unsigned long)tp->inet_conn.icsk_inet.sk.sk_user_data);
+	if (!psock)
+		return SX_DRAIN_REMOVED;
+	if (sx_psock_has_unread(psock))
+		return SX_DRAIN_UNREAD;
+	quiet = sx_quiet_for(key);
+	if (quiet < SX_QUIET_NS || (quiet < SX_QUIET_LONG_NS && sx_psock_shared(psock)))
+		return SX_DRAIN_RECENT;
+	return SX_DRAIN_REMOVED;
+}
 
-		if (sx_psock_has_unread(psock)) {
-			unread++;
-			return 0;
-		}
-		if (quiet < SX_QUIET_NS || (quiet < SX_QUIET_LONG_NS && sx_psock_shared(psock))) {
-			recent++;
-			return 0;
-		}
-	}
-	if (bpf_map_delete_elem(&sx_sockhash_v1, &k))
-		failed++;
-	else
-		removed++;
-	return 0;
+/* Run by BPF_PROG_RUN only; never attached. */
+SEC("tc")
+int sx_drain_one(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	struct sx_drain_request req;
+	struct bpf_sock *sk;
+	int verdict;
+
+	if (data + sizeof(req) > data_end)
+		return SX_DRAIN_FAILED;
+	__builtin_memcpy(&req, data, sizeof(req));
+	sk = bpf_map_lookup_elem(&sx_sockhash_v1, &req.key);
+	if (!sk)
+		return SX_DRAIN_GONE;
+	verdict = req.force ? SX_DRAIN_REMOVED : sx_drain_hold(sk, &req.key);
+	bpf_sk_release(sk);
+	if (verdict != SX_DRAIN_REMOVED)
+		return verdict;
+	return bpf_map_delete_elem(&sx_sockhash_v1, &req.key) ? SX_DRAIN_FAILED : SX_DRAIN_REMOVED;
 }
