@@ -192,13 +192,15 @@ static int parse_valid_attachments(struct sx_cni_conf *c, enum sx_cni_verb verb,
 	return 0;
 }
 
-static void log_unknown_fields(json_t *root)
+void sx_cni_conf_log_unknown(const struct sx_cni_conf *c)
 {
 	const char *key;
 	json_t *v;
 	int i;
 
-	json_object_foreach(root, key, v) {
+	if (!c->root)
+		return;
+	json_object_foreach(c->root, key, v) {
 		for (i = 0; known_fields[i]; i++)
 			if (!strcmp(key, known_fields[i]))
 				break;
@@ -240,7 +242,6 @@ static int parse_fields(struct sx_cni_conf *c, enum sx_cni_verb verb, struct sx_
 		return bad_field(err, "ipam",
 				 "is required when sockvx is the main plugin (chained mode reads prevResult, "
 				 "which is missing)");
-	log_unknown_fields(c->root);
 	return 0;
 }
 

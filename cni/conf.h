@@ -47,6 +47,11 @@ static inline int sx_cni_conf_is_main(const struct sx_cni_conf *c)
  */
 int sx_cni_conf_parse(const char *text, size_t len, enum sx_cni_verb verb, struct sx_cni_conf *conf,
 		      struct sx_cni_error *err);
+/*
+ * Logs, at info, each top-level field sockvx does not know. Called once the
+ * configuration's own logLevel and logFile apply.
+ */
+void sx_cni_conf_log_unknown(const struct sx_cni_conf *c);
 void sx_cni_conf_free(struct sx_cni_conf *conf);
 
 #endif

@@ -51,20 +51,23 @@ static int open_endpoints(const char *pin_dir, struct sx_cni_error *err)
 int sx_cni_endpoints_add(const char *pin_dir, const struct sx_endpoint_key *keys, int n,
 			 const struct sx_endpoint *ep, struct sx_cni_error *err)
 {
-	int fd = open_endpoints(pin_dir, err), r, i;
+	int fd = open_endpoints(pin_dir, err), r;
+	struct sx_map_undo undo;
 
 	if (fd < 0)
 		return err->code;
 	/* An entry left by a pod that had the address before is stale: replace it. */
-	r = sx_map_add_all(fd, keys, sizeof(keys[0]), ep, n, NULL, "endpoint", BPF_ANY);
+	r = sx_map_add_all(fd, keys, sizeof(keys[0]), ep, sizeof(*ep), n, NULL, "endpoint",
+			   BPF_ANY, &undo);
 	if (r) {
 		sx_cni_fail(err, SX_CNI_E_DATAPLANE, "cannot register the pod's addresses",
 			    "%s%s", strerror(-r), r == -E2BIG ? " (the endpoint map is full)" : "");
 	} else if (ep->ifindex && (r = sx_dataplane_attach_pod(pin_dir, (int)ep->ifindex))) {
 		sx_cni_fail(err, SX_CNI_E_DATAPLANE, "cannot attach the tc program to the pod's veth",
 			    "ifindex %u: %s", ep->ifindex, strerror(-r));
-		for (i = 0; i < n; i++)
-			bpf_map_delete_elem(fd, &keys[i]);
+		sx_map_undo(&undo);
+	} else {
+		sx_map_undo_forget(&undo);
 	}
 	close(fd);
 	return r ? err->code : 0;

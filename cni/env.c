@@ -23,7 +23,7 @@ int sx_cni_valid_container_id(const char *id)
 	for (i = 1; id[i]; i++)
 		if (!isalnum((unsigned char)id[i]) && !strchr("_.-", id[i]))
 			return 0;
-	return 1;
+	return i <= SX_CNI_CONTAINER_ID_MAX;
 }
 
 int sx_cni_valid_ifname(const char *name)
@@ -98,8 +98,8 @@ int sx_cni_env_read(struct sx_cni_env *env, struct sx_cni_error *err)
 				   "%s needs:%s", env->command, missing);
 	if (!sx_cni_valid_container_id(env->container_id))
 		return sx_cni_fail(err, SX_CNI_E_ENV, "invalid CNI_CONTAINERID",
-				   "'%.80s': it must match [A-Za-z0-9][A-Za-z0-9_.-]*",
-				   env->container_id);
+				   "'%.80s': it must match [A-Za-z0-9][A-Za-z0-9_.-]* and have at most %d characters",
+				   env->container_id, SX_CNI_CONTAINER_ID_MAX);
 	if (!sx_cni_valid_ifname(env->ifname))
 		return sx_cni_fail(err, SX_CNI_E_ENV, "invalid CNI_IFNAME",
 				   "'%.80s': an interface name has 1 to %d characters, none of '/', ':' or spaces",

@@ -19,7 +19,13 @@ struct sx_cni_env {
 
 /* Reads and validates the environment; code 4 names every missing or bad variable. */
 int sx_cni_env_read(struct sx_cni_env *env, struct sx_cni_error *err);
-/* The spec's rule for container IDs: [A-Za-z0-9][A-Za-z0-9_.-]*. */
+/*
+ * The longest container ID: the attachment record is named
+ * "<id>:<ifname>.tmp" while it is written, and a file name has at most
+ * NAME_MAX (255) bytes. Runtimes use 64.
+ */
+#define SX_CNI_CONTAINER_ID_MAX (255 - 1 - 15 - 4)
+/* The spec's rule for container IDs, [A-Za-z0-9][A-Za-z0-9_.-]*, up to SX_CNI_CONTAINER_ID_MAX. */
 int sx_cni_valid_container_id(const char *id);
 /* A Linux interface name: 1..15 bytes, not "." or "..", no '/', ':' or whitespace. */
 int sx_cni_valid_ifname(const char *name);

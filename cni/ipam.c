@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +124,9 @@ static int run_plugin(const char *path, char **envp, const char *stdin_text, cha
 		}
 	}
 	buf[size] = '\0';
+	/* A plugin that printed too much would block on the full pipe forever. */
+	if (r)
+		kill(pid, SIGKILL);
 	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
 		;
 out_pipe:
@@ -283,6 +288,22 @@ static int plugin_failed(const char *type, const char *command, const char *out,
 	return err->code;
 }
 
+/*
+ * GC and STATUS came with 1.1.0: a plugin that speaks an older version at most
+ * has neither, and skipping the call is the right answer, not an error.
+ */
+static bool predates_command(const struct sx_ipam_call *call, const char *version)
+{
+	return version && sx_cni_version_parse(version) < SX_CNI_V(1, 1, 0) &&
+	       (!strcmp(call->command, "GC") || !strcmp(call->command, "STATUS"));
+}
+
+static void log_skipped(const char *type, const struct sx_ipam_call *call, const char *version)
+{
+	pr_info("sockvx: %s speaks cniVersion %s at most, which has no %s; not delegated\n", type,
+		version, call->command);
+}
+
 int sx_ipam_exec(const struct sx_cni_env *env, const struct sx_cni_conf *conf,
 		 const struct sx_ipam_call *call, json_t **result, struct sx_cni_error *err)
 {
@@ -300,6 +321,10 @@ int sx_ipam_exec(const struct sx_cni_env *env, const struct sx_cni_conf *conf,
 	if (!envp)
 		return sx_cni_fail(err, SX_CNI_E_IO, "out of memory", NULL);
 	version = memo_get(conf, path);
+	if (predates_command(call, version)) {
+		log_skipped(type, call, version);
+		goto out;
+	}
 	/*
 	 * At most twice: as configured (or as remembered), then in a version
 	 * the plugin says it speaks.
@@ -327,6 +352,10 @@ int sx_ipam_exec(const struct sx_cni_env *env, const struct sx_cni_conf *conf,
 				pr_info("sockvx: %s speaks cniVersion %s at most; delegating with it\n",
 					type, version);
 				memo_put(conf, path, version);
+				if (predates_command(call, version)) {
+					log_skipped(type, call, version);
+					goto out;
+				}
 				continue;
 			}
 		}

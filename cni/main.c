@@ -138,6 +138,7 @@ int main(void)
 	if (!sx_cni_env_read(&run.env, &run.err) && (text = read_stdin(&len, &run.err)) &&
 	    !sx_cni_conf_parse(text, len, run.env.verb, &run.conf, &run.err)) {
 		log = setup_log(&run, tag, sizeof(tag));
+		sx_cni_conf_log_unknown(&run.conf);
 		dispatch(&run);
 	}
 	if (run.err.code) {

@@ -227,3 +227,54 @@ json_t *sx_cni_result_build(const struct sx_cni_result *res, int version, const 
 	json_object_set_new(out, "dns", res->dns ? json_incref(res->dns) : json_object());
 	return out;
 }
+
+/* Whether interfaces[index] of a result is in a sandbox (has a non-empty "sandbox"). */
+static int iface_in_sandbox(json_t *ifaces, json_int_t index, int *in_sandbox)
+{
+	json_t *f, *sandbox;
+
+	if (!json_is_array(ifaces) || index < 0 || (size_t)index >= json_array_size(ifaces))
+		return -EINVAL;
+	f = json_array_get(ifaces, (size_t)index);
+	sandbox = json_is_object(f) ? json_object_get(f, "sandbox") : NULL;
+	if (sandbox && !json_is_string(sandbox))
+		return -EINVAL;
+	*in_sandbox = sandbox && *json_string_value(sandbox);
+	return 0;
+}
+
+int sx_cni_result_sandbox_addrs(json_t *obj, struct sx_endpoint_key *keys, int max, char *why,
+				size_t len)
+{
+	json_t *ifaces, *ips, *it, *addr, *iface;
+	struct sx_endpoint_key key;
+	int n = 0, in_sandbox, prefixlen;
+	size_t i;
+
+	if (!json_is_object(obj))
+		return invalid(why, len, "a result must be a JSON object");
+	ifaces = json_object_get(obj, "interfaces");
+	ips = json_object_get(obj, "ips");
+	if (!ips)
+		return 0;
+	if (!json_is_array(ips))
+		return invalid(why, len, "\"ips\" must be an array");
+	json_array_foreach(ips, i, it) {
+		addr = json_object_get(it, "address");
+		if (!json_is_object(it) || !json_is_string(addr) ||
+		    sx_parse_ip_prefix(json_string_value(addr), &key, &prefixlen))
+			return invalid(why, len, "ips[%zu] needs an \"address\" such as 10.1.2.3/24", i);
+		iface = json_object_get(it, "interface");
+		/* Without an interface index the address is the container's (IPAM-style result). */
+		in_sandbox = 1;
+		if (iface && (!json_is_integer(iface) ||
+			      iface_in_sandbox(ifaces, json_integer_value(iface), &in_sandbox)))
+			return invalid(why, len, "ips[%zu].interface is not an index into interfaces", i);
+		if (!in_sandbox)
+			continue;
+		if (n == max)
+			return invalid(why, len, "more than %d container addresses", max);
+		keys[n++] = key;
+	}
+	return n;
+}

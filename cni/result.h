@@ -53,6 +53,15 @@ struct sx_cni_result {
  * -EINVAL with the reason in why. The caller releases with sx_cni_result_free.
  */
 int sx_cni_result_parse(json_t *obj, struct sx_cni_result *res, char *why, size_t why_len);
+/*
+ * The container's addresses in a result (prevResult in chained mode): those
+ * of interfaces with a sandbox, or with no interface named. Reads only ips and
+ * the interfaces they name, so a result with more interfaces, addresses or
+ * routes than sx_cni_result_parse keeps is fine. Returns how many were
+ * written to keys (at most max), or -EINVAL with the reason in why.
+ */
+int sx_cni_result_sandbox_addrs(json_t *obj, struct sx_endpoint_key *keys, int max, char *why,
+				size_t why_len);
 /* Builds the result JSON for cniVersion version (SX_CNI_V()), named version_text. */
 json_t *sx_cni_result_build(const struct sx_cni_result *res, int version, const char *version_text);
 void sx_cni_result_free(struct sx_cni_result *res);

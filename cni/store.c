@@ -169,7 +169,9 @@ int sx_store_get(const char *data_dir, const char *network, const char *containe
 	char path[PATH_MAX];
 	int r = record_path(path, sizeof(path), data_dir, network, container_id, ifname);
 
-	return r ? r : read_record(path, a);
+	r = r ? r : read_record(path, a);
+	/* A name too long to be a file was never stored. */
+	return r == -ENAMETOOLONG ? -ENOENT : r;
 }
 
 int sx_store_del(const char *data_dir, const char *network, const char *container_id,
@@ -181,11 +183,11 @@ int sx_store_del(const char *data_dir, const char *network, const char *containe
 	if (!r)
 		r = tmp_path(tmp, sizeof(tmp), path);
 	if (r)
-		return r;
-	/* Also what a put killed midway left. */
-	if (unlink(tmp) && errno != ENOENT)
+		return r == -ENAMETOOLONG ? 0 : r; /* never stored */
+	/* Also what a put killed midway left; a name too long to be a file was never stored. */
+	if (unlink(tmp) && errno != ENOENT && errno != ENAMETOOLONG)
 		return -errno;
-	return unlink(path) && errno != ENOENT ? -errno : 0;
+	return unlink(path) && errno != ENOENT && errno != ENAMETOOLONG ? -errno : 0;
 }
 
 int sx_store_foreach(const char *data_dir, const char *network,

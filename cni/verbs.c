@@ -152,8 +152,13 @@ static int add_main(struct sx_cni_run *run, int nsfd)
 	 */
 	if (record(run, &rec))
 		goto out;
+	/*
+	 * A failed IPAM ADD is undone with an IPAM DEL too, as the spec asks of
+	 * a plugin that delegates: a plugin that exits 0 with output sockvx
+	 * cannot read may have allocated a lease, and DEL of nothing is harmless.
+	 */
 	if (sx_ipam_exec(env, conf, &call, &ipam_json, &run->err))
-		goto forget;
+		goto release;
 	if (parse_ipam_result(run, ipam_json, mtu, &ipam))
 		goto release;
 	spec = (struct sx_podlink_spec){ host_name, env->ifname, nsfd, env->netns, mtu };
@@ -180,7 +185,6 @@ unlink:
 	sx_podlink_delete(host_name);
 release:
 	ipam_release(run, env->container_id, env->ifname);
-forget:
 	sx_store_del(conf->data_dir, conf->name, env->container_id, env->ifname);
 out:
 	sx_cni_result_free(&res);
@@ -213,19 +217,29 @@ static int parse_prev_result(struct sx_cni_run *run, struct sx_cni_result *prev)
 	return 0;
 }
 
+/* Chained mode: the container's addresses in prevResult (n), or -1 with the error set. */
+static int prev_sandbox_addrs(struct sx_cni_run *run, struct sx_endpoint_key *keys)
+{
+	char why[256];
+	int n = sx_cni_result_sandbox_addrs(run->conf.prev_result, keys, SX_STORE_MAX_IPS, why,
+					    sizeof(why));
+
+	if (n < 0)
+		sx_cni_fail(&run->err, SX_CNI_E_DECODE, "cannot decode prevResult", "%s", why);
+	return n < 0 ? -1 : n;
+}
+
 static int add_chained(struct sx_cni_run *run)
 {
 	struct sx_cni_conf *conf = &run->conf;
 	struct sx_endpoint ep = { .flags = SX_EP_F_LOCAL }; /* socket-only: ifindex 0 */
 	struct sx_attachment rec = { 0 };
-	struct sx_cni_result prev;
 
-	if (parse_prev_result(run, &prev))
+	rec.n_ips = prev_sandbox_addrs(run, rec.ips);
+	if (rec.n_ips < 0)
 		return run->err.code;
 	snprintf(rec.container_id, sizeof(rec.container_id), "%s", run->env.container_id);
 	snprintf(rec.ifname, sizeof(rec.ifname), "%s", run->env.ifname);
-	rec.n_ips = sandbox_ips(&prev, rec.ips, SX_STORE_MAX_IPS);
-	sx_cni_result_free(&prev);
 	if (!rec.n_ips)
 		pr_info("sockvx: prevResult has no container address; nothing to accelerate\n");
 	/* The record first: an ADD killed midway leaves what DEL and GC need. */
@@ -320,6 +334,25 @@ static int release_link_and_lease(struct sx_cni_run *run, const char *host_name,
 	return ipam.code ? ipam.code : veth.r ? SX_CNI_E_LINK : 0;
 }
 
+/* Addresses no attachment record claims. */
+struct unclaimed {
+	struct sx_endpoint_key *keys;
+	int n;
+};
+
+static int drop_claimed(const struct sx_attachment *a, void *arg)
+{
+	struct unclaimed *u = arg;
+
+	for (int i = 0; i < u->n; i++)
+		for (int j = 0; j < a->n_ips; j++)
+			if (!memcmp(&u->keys[i], &a->ips[j], sizeof(u->keys[i]))) {
+				u->keys[i--] = u->keys[--u->n];
+				break;
+			}
+	return 0;
+}
+
 /* Undoes an attachment: endpoints, then the veth and the IPAM lease, then the record. */
 static int detach(struct sx_cni_run *run, const struct sx_attachment *rec, bool have_rec,
 		  const char *container_id, const char *ifname)
@@ -341,13 +374,15 @@ static int detach(struct sx_cni_run *run, const struct sx_attachment *rec, bool 
 		sx_cni_endpoints_del_wired(conf->pin_dir, (__u32)host.ifindex);
 	} else if (!main_mode && conf->prev_result) {
 		struct sx_endpoint_key keys[SX_STORE_MAX_IPS];
-		struct sx_cni_result prev;
+		struct unclaimed u = { keys, 0 };
 		char why[256];
 
-		if (!sx_cni_result_parse(conf->prev_result, &prev, why, sizeof(why))) {
-			sx_cni_endpoints_del(conf->pin_dir, keys,
-					     sandbox_ips(&prev, keys, SX_STORE_MAX_IPS), 0);
-			sx_cni_result_free(&prev);
+		u.n = sx_cni_result_sandbox_addrs(conf->prev_result, keys, SX_STORE_MAX_IPS, why,
+						  sizeof(why));
+		if (u.n > 0) {
+			/* The addresses may belong to a newer pod by now (a repeated DEL). */
+			sx_store_foreach(conf->data_dir, conf->name, drop_claimed, &u);
+			sx_cni_endpoints_del(conf->pin_dir, keys, u.n, 0);
 		}
 	}
 	if (main_mode && release_link_and_lease(run, host_name, container_id, ifname))
@@ -421,7 +456,7 @@ int sx_cni_check(struct sx_cni_run *run)
 	struct sx_endpoint_key keys[SX_STORE_MAX_IPS];
 	struct sx_cni_result prev;
 	struct sx_attachment rec;
-	int nsfd;
+	int nsfd, n = 0;
 
 	if (!conf->prev_result)
 		return sx_cni_fail(&run->err, SX_CNI_E_CONFIG, "invalid network configuration",
@@ -431,25 +466,40 @@ int sx_cni_check(struct sx_cni_run *run)
 	if (sx_store_get(conf->data_dir, conf->name, run->env.container_id, run->env.ifname, &rec))
 		return drift(run, "no sockvx attachment for container %s, interface %s",
 			     run->env.container_id, run->env.ifname);
-	if (parse_prev_result(run, &prev))
+	if (rec.main_mode) {
+		if (parse_prev_result(run, &prev))
+			return run->err.code;
+	} else if ((n = prev_sandbox_addrs(run, keys)) < 0) {
 		return run->err.code;
+	}
 	nsfd = open_sandbox(&run->env, &run->err);
 	if (nsfd >= 0) {
 		if (rec.main_mode)
 			check_main(run, &rec, &prev, nsfd);
 		else
-			sx_cni_endpoints_check(conf->pin_dir, keys,
-					       sandbox_ips(&prev, keys, SX_STORE_MAX_IPS), &ep,
-					       &run->err);
+			sx_cni_endpoints_check(conf->pin_dir, keys, n, &ep, &run->err);
 		close(nsfd);
 	}
-	sx_cni_result_free(&prev);
+	if (rec.main_mode)
+		sx_cni_result_free(&prev);
 	return run->err.code;
+}
+
+/* GC and STATUS go on to the IPAM plugin too, as the spec asks of a plugin that delegates. */
+static int ipam_forward(struct sx_cni_run *run, const char *command)
+{
+	struct sx_ipam_call call = { command, NULL, NULL, NULL };
+
+	if (!sx_cni_conf_is_main(&run->conf) || !run->conf.ipam)
+		return 0;
+	return sx_ipam_exec(&run->env, &run->conf, &call, NULL, &run->err);
 }
 
 int sx_cni_status(struct sx_cni_run *run)
 {
-	return node_ready(run, sx_cni_conf_is_main(&run->conf), SX_CNI_E_NOT_READY);
+	if (node_ready(run, sx_cni_conf_is_main(&run->conf), SX_CNI_E_NOT_READY))
+		return run->err.code;
+	return ipam_forward(run, "STATUS");
 }
 
 struct gc_walk {
@@ -488,6 +538,12 @@ int sx_cni_gc(struct sx_cni_run *run)
 		sx_cni_fail(&run->err, SX_CNI_E_IO, "cannot read the attachment records", "%s: %s",
 			    run->conf.data_dir, strerror(-r));
 	pr_info("sockvx: GC released %d attachment(s)\n", w.released);
+	/*
+	 * Then the IPAM plugin's own GC, with the same valid attachments: it also
+	 * frees leases whose record is gone or unreadable. The first error is
+	 * the one reported.
+	 */
+	ipam_forward(run, "GC");
 	close(lock);
 	return run->err.code;
 }

@@ -132,6 +132,27 @@ check "ADD where eth0 exists in the pod fails (code $(code "$out"))" test "$(rc)
 check "... and releases its lease, removes the veth, records nothing" nothing_left
 ip -n "sx${SX_ID}-e" link del eth0
 
+# An IPAM plugin that allocates, then prints what is not a result: the lease is released.
+mkdir -p "$SX_TMP/garbling" "$SX_TMP/flooding"
+printf '#!/bin/sh
+[ "$CNI_COMMAND" = ADD ] || exec /usr/lib/cni/host-local
+/usr/lib/cni/host-local >/dev/null
+echo "not a result"
+' \
+	>"$SX_TMP/garbling/host-local"
+# One that prints without end: sockvx stops reading at 1 MiB and must not wait for it.
+printf '#!/bin/sh
+exec head -c 100000000 /dev/zero
+' >"$SX_TMP/flooding/host-local"
+chmod +x "$SX_TMP/garbling/host-local" "$SX_TMP/flooding/host-local"
+out=$(run_cni ADD c1 "$(nspath e)" "$good" CNI_PATH="$SX_TMP/garbling")
+check "ADD with an IPAM result that is not JSON fails (code $(code "$out"))" test "$(rc)" -ne 0
+check "... and releases the lease IPAM took, removes the veth, records nothing" nothing_left
+out=$(run_cni ADD c1 "$(nspath e)" "$good" CNI_PATH="$SX_TMP/flooding" timeout 60)
+check "ADD with an IPAM plugin that prints without end fails at once (code $(code "$out"))" \
+	eval '[[ $(rc) -ne 0 && $(rc) -ne 124 ]]'
+check "... and changes nothing" nothing_left
+
 # --- a second ADD for the same container and interface -------------------------
 newpod a
 first=$(run_cni ADD ca "$(nspath a)" "$good")
@@ -200,6 +221,38 @@ check "a listed pod still works after GC" pings g1 "$(pod_ip "$second")"
 for p in g1 cb; do run_cni DEL "$p" "" "$good" >/dev/null; done
 check "after DEL of the rest, nothing is left" nothing_left
 
+# --- GC and STATUS reach an IPAM plugin that speaks 1.1.0 ---------------------------
+# host-local here speaks 1.0.0 at most, so the calls above skipped it; this
+# stand-in speaks 1.1.0, logs GC and STATUS, and leaves the rest to host-local.
+mkdir -p "$SX_TMP/ipam11"
+cat >"$SX_TMP/ipam11/host-local" <<EOF
+#!/bin/sh
+case "\$CNI_COMMAND" in
+VERSION) echo '{"cniVersion":"1.1.0","supportedVersions":["0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"]}' ;;
+GC|STATUS)
+	{ printf '%s ' "\$CNI_COMMAND"; jq -c '."cni.dev/valid-attachments" // []'; } >>"$SX_TMP/ipam11.log"
+	if [ -e "$SX_TMP/ipam11.down" ]; then
+		echo '{"cniVersion":"1.1.0","code":50,"msg":"the lease store is unavailable"}'
+		exit 1
+	fi ;;
+*) sed 's/"cniVersion":"1.1.0"/"cniVersion":"1.0.0"/' | /usr/lib/cni/host-local ;;
+esac
+EOF
+chmod +x "$SX_TMP/ipam11/host-local"
+conf11=$(conf 1.1.0 ".dataDir = \"$SX_TMP/cni-ipam11\"")
+run_cni STATUS "" "" "$conf11" CNI_PATH="$SX_TMP/ipam11" >/dev/null
+check "STATUS is passed on to the IPAM plugin" \
+	eval '[[ $(rc) -eq 0 && $(grep -c "^STATUS" "$SX_TMP/ipam11.log") -eq 1 ]]'
+touch "$SX_TMP/ipam11.down"
+out=$(run_cni STATUS "" "" "$conf11" CNI_PATH="$SX_TMP/ipam11")
+check "... and its 'not ready' is sockvx's answer (code $(code "$out"))" \
+	jqt '.code == 50 and (.details | test("lease store"))' <<<"$out"
+rm "$SX_TMP/ipam11.down"
+gc11=$(jq -c '."cni.dev/valid-attachments" = [{"containerID":"k1","ifname":"eth0"}]' <<<"$conf11")
+run_cni GC "" "" "$gc11" CNI_PATH="$SX_TMP/ipam11" >/dev/null
+gc_passed_on() { [[ $(rc) -eq 0 ]] && grep -qxF 'GC [{"containerID":"k1","ifname":"eth0"}]' "$SX_TMP/ipam11.log"; }
+check "GC is passed on to the IPAM plugin, with the valid attachments" gc_passed_on
+
 # --- parallel ADD and DEL, as kubelet runs them ------------------------------------
 for i in $(seq 1 8); do newpod "par$i"; done
 pids=()
@@ -255,6 +308,13 @@ withprev=$(jq -c --argjson p "$(cat "$SX_TMP/ch1.prev")" '.prevResult = $p' <<<"
 run_cni CHECK ch1 "$(nspath ch1)" "$withprev" >/dev/null
 check "chained CHECK passes" test "$(rc)" -eq 0
 chain_del ch1 >/dev/null
+# A repeated DEL of ch1 whose cached prevResult names an address that ch2
+# holds by now (host-local reuses released addresses).
+reused=$(jq -c --argjson p "$(cat "$SX_TMP/ch2.prev")" '.prevResult = $p' <<<"$sockvx_chained")
+run_cni DEL ch1 "$(nspath ch1)" "$reused" >/dev/null
+check "a repeated chained DEL succeeds" test "$(rc)" -eq 0
+check "... and leaves the endpoint of the pod that holds the address now" \
+	sh -c "$SOCKVXCTL endpoint list --json --pin-dir $PIN | jq -e 'any(.[]; .ip == \"$ch2_ip\")' >/dev/null"
 chain_del ch2 >/dev/null
 check "chained DEL removes the endpoints" sh -c "! $SOCKVXCTL endpoint list --json --pin-dir $PIN | grep -qE '\"($ch1_ip|$ch2_ip)\"'"
 check "... and the records" test "$(find "$SX_TMP/cni-n1/${NET}c" -name '*:*' | wc -l)" -eq 0
@@ -271,8 +331,10 @@ for f in "$SX_ROOT"/cni/examples/*.conflist; do
 done
 
 # --- logFile ------------------------------------------------------------------------
-run_cni DEL nothing "" "$(conf 1.0.0 ".logFile = \"$SX_TMP/sockvx.log\" | .logLevel = \"debug\" | .ipam.type = \"nosuch\"")" >"$SX_TMP/out"
+run_cni DEL nothing "" "$(conf 1.0.0 ".logFile = \"$SX_TMP/sockvx.log\" | .logLevel = \"debug\" | .ipam.type = \"nosuch\" | .frobnicate = 1")" >"$SX_TMP/out"
 check "logFile receives the log, stamped per invocation" grep -q 'DEL nothing/eth0 sockvx: DEL failed' "$SX_TMP/sockvx.log"
+check "... with the unknown fields the configuration's logLevel asks for" \
+	grep -q 'ignoring unknown configuration field "frobnicate"' "$SX_TMP/sockvx.log"
 check "... and stdout stays a single JSON document" jqt '.code == 100' "$SX_TMP/out"
 
 sx_done

@@ -176,6 +176,13 @@ echo "# pressure: ADD on a full map: $(jq -c . <<<"$out")"
 check "pressure: ADD fails with an error JSON naming the full map" \
 	eval '[[ $(rc) -ne 0 ]] && jqt ".code >= 100 and (.msg + .details | test(\"full|capacity|space\"; \"i\"))" <<<"$out"'
 check "pressure: ... and changes nothing (veths, records, leases)" test "$(snapshot)" = "$before"
+# A wired endpoint add that re-adds rb's address fails on the full map at the
+# second address; rb's entry, which it had replaced by then, is put back.
+rb_entry() { endpoints | jq -c --arg ip "$rb_ip" '.[] | select(.ip == $ip)'; }
+rb_before=$(rb_entry)
+check "pressure: endpoint add --dev on a full map fails" \
+	eval '! sx_nctl 1 endpoint add "$rb_ip" 10.250.0.1 --dev lo >/dev/null 2>&1'
+check "pressure: ... and restores the entry it had replaced" test "$(rb_entry)" = "$rb_before"
 socks=$(sx_nstat 1 sockets_inserted)
 check "pressure: running pods keep talking" tcp_echo ra "$rb_ip" 7302
 check "pressure: ... accelerated" test "$(sx_nstat 1 sockets_inserted)" -gt "$socks"

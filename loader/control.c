@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,14 +48,6 @@ static int parse_endpoints(int argc, char **argv, struct sx_endpoint_key *keys)
 	return 0;
 }
 
-static void delete_all(int fd, const struct sx_endpoint_key *keys, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, &keys[i]);
-}
-
 /*
  * The TC half of an endpoint: its host veth (ifindex, MAC) and the pod's MAC.
  * Runs in the namespace of the load, where the veth is.
@@ -86,6 +79,7 @@ int sx_endpoint_add(const char *pin_dir, int argc, char **argv, const char *dev,
 {
 	struct sx_endpoint_key keys[argc > 0 ? argc : 1];
 	struct sx_endpoint ep = { .flags = SX_EP_F_LOCAL };
+	struct sx_map_undo undo;
 	int fd, r;
 
 	r = parse_endpoints(argc, argv, keys);
@@ -97,11 +91,15 @@ int sx_endpoint_add(const char *pin_dir, int argc, char **argv, const char *dev,
 	if (dev && (r = endpoint_wiring(pin_dir, dev, mac, &ep)))
 		goto out;
 	/* Wiring replaces what an address had (a re-added pod); socket-only keeps it. */
-	r = sx_map_add_all(fd, keys, sizeof(keys[0]), &ep, argc, argv, "endpoint",
-			dev ? BPF_ANY : BPF_NOEXIST);
+	r = sx_map_add_all(fd, keys, sizeof(keys[0]), &ep, sizeof(ep), argc, argv, "endpoint",
+			   dev ? BPF_ANY : BPF_NOEXIST, &undo);
+	if (r)
+		goto out;
 	/* Entries first: from_pod drops a source it does not know. */
-	if (!r && dev && (r = sx_dataplane_attach_pod(pin_dir, (int)ep.ifindex)))
-		delete_all(fd, keys, argc);
+	if (dev && (r = sx_dataplane_attach_pod(pin_dir, (int)ep.ifindex)))
+		sx_map_undo(&undo);
+	else
+		sx_map_undo_forget(&undo);
 out:
 	close(fd);
 	return r;
@@ -196,6 +194,15 @@ int sx_endpoint_list(const char *pin_dir, int json)
 	return json ? sx_json_emit(arr) : 0;
 }
 
+/* An unload that timed out leaves draining set; only load or unload clear it. */
+static bool unload_unfinished(int config_fd)
+{
+	struct sx_config cfg = {};
+	__u32 zero = 0;
+
+	return !bpf_map_lookup_elem(config_fd, &zero, &cfg) && cfg.draining;
+}
+
 /*
  * accel off stops redirects at once, then returns the accelerated sockets to
  * plain TCP (drain.c), so that none keeps sending through TCP from inside the
@@ -213,6 +220,12 @@ int sx_accel_set(const char *pin_dir, int on)
 	fd = open_map(pin_dir, SX_MAP_CONFIG);
 	if (fd < 0)
 		return fd;
+	if (on && unload_unfinished(fd)) {
+		close(fd);
+		pr_warn("sockvxctl: an unload did not finish, so acceleration stays stopped: "
+			"run 'sockvxctl unload' again to finish it, or 'sockvxctl load' to resume\n");
+		return -EBUSY;
+	}
 	r = sx_config_set(fd, SX_CONFIG_ACCEL_DISABLED, !on);
 	close(fd);
 	if (r) {
@@ -260,8 +273,8 @@ int sx_exclude_port(const char *pin_dir, int add, int argc, char **argv)
 	if (fd < 0)
 		return fd;
 	if (add)
-		r = sx_map_add_all(fd, ports, sizeof(ports[0]), &one, argc, argv, "exclude-port",
-				BPF_NOEXIST);
+		r = sx_map_add_all(fd, ports, sizeof(ports[0]), &one, sizeof(one), argc, argv,
+				   "exclude-port", BPF_NOEXIST, NULL);
 	for (i = 0; !add && i < argc && !r; i++) {
 		if (bpf_map_delete_elem(fd, &ports[i]) && errno != ENOENT) {
 			r = -errno;

@@ -89,9 +89,14 @@ static int attach_from_pod(int ifindex, void *arg)
 	return r == -ENODEV ? 0 : r;
 }
 
+/* Detaches every veth it is given; the first error is kept in *arg, not returned, so the walk goes on. */
 static int detach_from_pod(int ifindex, void *arg)
 {
-	return sx_tc_detach(ifindex, BPF_TC_INGRESS);
+	int *first_err = arg, r = sx_tc_detach(ifindex, BPF_TC_INGRESS);
+
+	if (r && !*first_err)
+		*first_err = r;
+	return 0;
 }
 
 /* The overlay part of a load: the device, its addresses and programs, the netconf. */
@@ -222,7 +227,7 @@ out:
 int sx_dataplane_unload(const char *pin_dir, bool force)
 {
 	struct sx_netconf nc;
-	int r;
+	int r, detach_err = 0;
 
 	r = sx_netconf_read(pin_dir, &nc);
 	if (r)
@@ -234,14 +239,19 @@ int sx_dataplane_unload(const char *pin_dir, bool force)
 			"(deleting that namespace removes them)\n");
 		return 0;
 	}
-	r = for_each_wired_ifindex(pin_dir, detach_from_pod, NULL);
+	r = for_each_wired_ifindex(pin_dir, detach_from_pod, &detach_err);
+	if (!r)
+		r = detach_err;
 	if (r)
-		pr_warn("sockvxctl: cannot detach from_pod from a pod interface: %s\n", strerror(-r));
+		pr_warn("sockvxctl: cannot detach from_pod from every pod interface: %s\n",
+			strerror(-r));
 	if (nc.vxlan_ifindex) {
 		/* Its routes, addresses and tc filters go with it. */
-		r = sx_vxlan_delete();
-		if (r)
-			pr_warn("sockvxctl: cannot delete %s: %s\n", SX_VXLAN_DEV, strerror(-r));
+		int vr = sx_vxlan_delete();
+
+		if (vr)
+			pr_warn("sockvxctl: cannot delete %s: %s\n", SX_VXLAN_DEV, strerror(-vr));
+		r = r ? r : vr;
 	}
 	return r;
 }

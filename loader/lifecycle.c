@@ -4,8 +4,8 @@
  * sockhash -> attach sockops and setsockopt to the cgroup through pinned
  * bpf_links (or update the existing links' programs in place) -> pin programs.
  * Then the TC dataplane (dataplane.c): tc programs, VXLAN device, pod veths.
- * unload: stop redirects -> detach sockops -> drain the sockhash without
- * losing unread bytes -> detach sk_msg -> detach tc, delete the VXLAN device
+ * unload: stop redirects -> drain the sockhash without losing unread bytes
+ * -> detach sockops -> detach sk_msg -> detach tc, delete the VXLAN device
  * -> remove every pin.
  */
 #include <dirent.h>
@@ -330,11 +330,13 @@ int sx_unload(const struct sx_unload_opts *o)
 			goto out;
 		}
 	}
-	/* 2. No new sockets: dropping the only reference to a link detaches it. */
-	unpin_name(o->pin_dir, SX_PIN_LINK_SOCKOPS);
-	unpin_name(o->pin_dir, SX_PIN_LINK_SETSOCKOPT);
-
-	/* 3. Every socket back to plain TCP, without losing a byte (drain.c). */
+	/*
+	 * 2. Every socket back to plain TCP, without losing a byte (drain.c).
+	 * The cgroup programs stay attached meanwhile: while draining they insert
+	 * no socket, and they still eject half-closed sockets and forget the
+	 * direction state of connections that close, so an unload that times out
+	 * leaves no stale state for the next load.
+	 */
 	if (drain) {
 		left = sx_drain_run(drain, o->timeout_ms, &tally);
 		if (left < 0) {
@@ -353,6 +355,11 @@ int sx_unload(const struct sx_unload_opts *o)
 		}
 		pr_info("drain: %llu socket(s) returned to plain TCP\n",
 			(unsigned long long)tally.removed);
+	}
+	/* 3. No new sockets: dropping the only reference to a link detaches it. */
+	unpin_name(o->pin_dir, SX_PIN_LINK_SOCKOPS);
+	unpin_name(o->pin_dir, SX_PIN_LINK_SETSOCKOPT);
+	if (drain) {
 		/* 4. Detach sk_msg so the map holds no program reference. */
 		sockhash_fd = sx_pin_open(o->pin_dir, SX_MAP_SOCKHASH, 1);
 		msg_fd = sx_pin_open(o->pin_dir, SX_PIN_PROG_SK_MSG, 1);
@@ -363,8 +370,17 @@ int sx_unload(const struct sx_unload_opts *o)
 		if (sockhash_fd >= 0)
 			close(sockhash_fd);
 	}
-	/* 5. The TC dataplane: pod veths, then the VXLAN device with its routes. */
-	sx_dataplane_unload(o->pin_dir, o->force);
+	/*
+	 * 5. The TC dataplane: pod veths, then the VXLAN device with its routes.
+	 * If that fails, the pins stay, so that unload run again finds what is
+	 * left (--force removes them anyway).
+	 */
+	r = sx_dataplane_unload(o->pin_dir, o->force);
+	if (r && !o->force) {
+		pr_warn("sockvxctl: socket acceleration is unloaded, the TC dataplane is not: "
+			"run 'sockvxctl unload' again (--force removes the pins whatever is left)\n");
+		goto out;
+	}
 	/* 6. Remove every pin; the kernel frees each object with its last reference. */
 	remove_all_pins(o->pin_dir);
 	printf("sockvx unloaded from %s\n", o->pin_dir);

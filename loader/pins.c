@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <sys/file.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -92,17 +93,49 @@ int sx_pin_replace(int fd, const char *pin_dir, const char *name)
 	return bpf_obj_pin(fd, path) ? -errno : 0;
 }
 
-int sx_map_add_all(int fd, const void *keys, size_t key_size, const void *value, int n,
-		   char **names, const char *what, __u64 update_flags)
+enum { SX_UNDO_NONE, SX_UNDO_ADDED, SX_UNDO_REPLACED };
+
+void sx_map_undo_forget(struct sx_map_undo *u)
 {
-	const char *k = keys;
-	char added[n > 0 ? n : 1];
+	free(u->how);
+	free(u->prev);
+	u->how = u->prev = NULL;
+}
+
+void sx_map_undo(struct sx_map_undo *u)
+{
+	for (int i = 0; u->how && i < u->n; i++) {
+		const void *key = u->keys + (size_t)i * u->key_size;
+
+		if (u->how[i] == SX_UNDO_ADDED)
+			bpf_map_delete_elem(u->fd, key);
+		else if (u->how[i] == SX_UNDO_REPLACED)
+			bpf_map_update_elem(u->fd, key, u->prev + (size_t)i * u->value_size, BPF_ANY);
+	}
+	sx_map_undo_forget(u);
+}
+
+int sx_map_add_all(int fd, const void *keys, size_t key_size, const void *value,
+		   size_t value_size, int n, char **names, const char *what, __u64 update_flags,
+		   struct sx_map_undo *undo)
+{
+	struct sx_map_undo u = { .fd = fd, .keys = keys, .key_size = key_size,
+				 .value_size = value_size, .n = n };
 	int i, r;
 
-	memset(added, 0, sizeof(added));
+	u.how = calloc(n > 0 ? (size_t)n : 1, 1);
+	u.prev = calloc(n > 0 ? (size_t)n : 1, value_size);
+	if (!u.how || !u.prev) {
+		sx_map_undo_forget(&u);
+		return -ENOMEM;
+	}
 	for (i = 0; i < n; i++) {
-		if (!bpf_map_update_elem(fd, k + (size_t)i * key_size, value, update_flags)) {
-			added[i] = 1;
+		const void *key = u.keys + (size_t)i * key_size;
+		void *prev = u.prev + (size_t)i * value_size;
+		int existed = update_flags != BPF_NOEXIST && !bpf_map_lookup_elem(fd, key, prev);
+
+		if (!bpf_map_update_elem(fd, key, value, update_flags)) {
+			u.how[i] = existed ? SX_UNDO_REPLACED : SX_UNDO_ADDED;
 			continue;
 		}
 		if (errno == EEXIST)
@@ -110,10 +143,12 @@ int sx_map_add_all(int fd, const void *keys, size_t key_size, const void *value,
 		r = -errno;
 		pr_warn("sockvx: %s add %s: %s%s\n", what, names ? names[i] : "", strerror(-r),
 			r == -E2BIG ? " (the map is full)" : "");
-		while (--i >= 0) /* roll back what this call added */
-			if (added[i])
-				bpf_map_delete_elem(fd, k + (size_t)i * key_size);
+		sx_map_undo(&u);
 		return r;
 	}
+	if (undo)
+		*undo = u;
+	else
+		sx_map_undo_forget(&u);
 	return 0;
 }

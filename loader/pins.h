@@ -44,11 +44,32 @@ int sx_pin_exists(const char *pin_dir, const char *name);
 int sx_pins_lock(const char *pin_dir);
 
 /*
- * Adds every key of an array to a map with one value (update_flags:
- * BPF_NOEXIST keeps an existing entry, BPF_ANY replaces it). On a failure it
- * removes the keys this call wrote, so a list is applied whole or not at all.
- * names[i] names keys[i] in messages (names may be NULL). 0 or -errno.
+ * What sx_map_add_all changed in a map, so that a later step's failure can
+ * put the map back as it was: keys it added are deleted, values it replaced
+ * are restored.
  */
-int sx_map_add_all(int fd, const void *keys, size_t key_size, const void *value, int n,
-		   char **names, const char *what, __u64 update_flags);
+struct sx_map_undo {
+	int fd;
+	const char *keys;
+	size_t key_size, value_size;
+	int n;
+	unsigned char *how;  /* per key: SX_UNDO_* */
+	unsigned char *prev; /* the replaced values, value_size each */
+};
+
+/*
+ * Adds every key of an array to a map with one value of value_size bytes
+ * (update_flags: BPF_NOEXIST keeps an existing entry, BPF_ANY replaces it).
+ * A list is applied whole or not at all: on a failure the map is put back as
+ * it was. On success, with undo non-NULL, *undo records the change for
+ * sx_map_undo or sx_map_undo_forget. names[i] names keys[i] in messages
+ * (names may be NULL). 0 or -errno.
+ */
+int sx_map_add_all(int fd, const void *keys, size_t key_size, const void *value,
+		   size_t value_size, int n, char **names, const char *what, __u64 update_flags,
+		   struct sx_map_undo *undo);
+/* Puts the map back as it was before sx_map_add_all, and frees the record. */
+void sx_map_undo(struct sx_map_undo *undo);
+/* Keeps the change and frees the record. */
+void sx_map_undo_forget(struct sx_map_undo *undo);
 #endif

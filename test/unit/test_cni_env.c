@@ -255,12 +255,20 @@ static const struct {
 
 static void test_valid_container_id(void **state)
 {
+	char longest[SX_CNI_CONTAINER_ID_MAX + 2];
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(container_ids); i++)
 		expect_int(container_ids[i].id, container_ids[i].valid,
 			   sx_cni_valid_container_id(container_ids[i].id));
 	expect_int("NULL", 0, sx_cni_valid_container_id(NULL));
+	/* The longest ID whose record name, with ':eth0123456789a.tmp', still fits NAME_MAX. */
+	memset(longest, 'a', SX_CNI_CONTAINER_ID_MAX);
+	longest[SX_CNI_CONTAINER_ID_MAX] = '\0';
+	expect_int("235 characters", 1, sx_cni_valid_container_id(longest));
+	longest[SX_CNI_CONTAINER_ID_MAX] = 'a';
+	longest[SX_CNI_CONTAINER_ID_MAX + 1] = '\0';
+	expect_int("236 characters", 0, sx_cni_valid_container_id(longest));
 }
 
 static void test_container_id_in_env(void **state)

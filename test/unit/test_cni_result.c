@@ -303,6 +303,71 @@ static void test_parse_limits(void **state)
 	}
 }
 
+/* ---- chained mode: the container's addresses --------------------------- */
+
+static int sandbox_addrs(const char *text, struct sx_endpoint_key *keys, int max, char *why,
+			 size_t len)
+{
+	json_error_t jerr;
+	json_t *obj = json_loads(text, JSON_DECODE_ANY, &jerr);
+	int n;
+
+	if (!obj)
+		fail_msg("bad test JSON: %s: %s", text, jerr.text);
+	why[0] = '\0';
+	n = sx_cni_result_sandbox_addrs(obj, keys, max, why, len);
+	json_decref(obj);
+	return n;
+}
+
+/* A prevResult beyond what sx_cni_result_parse keeps still yields its container addresses. */
+static void test_sandbox_addrs_of_a_large_result(void **state)
+{
+	/* 5 interfaces (host ones first), 3 addresses, 20 routes. */
+	static const char *text =
+		"{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"br0\"},{\"name\":\"veth1\"},"
+		"{\"name\":\"veth2\"},{\"name\":\"veth3\"},{\"name\":\"eth0\",\"sandbox\":\"/run/netns/p\"}],"
+		"\"ips\":[{\"address\":\"10.1.0.7/24\",\"interface\":4},"
+		"{\"address\":\"10.9.0.1/24\",\"interface\":0},"
+		"{\"address\":\"fd00::7/64\",\"interface\":4}],\"routes\":[%s]}";
+	char *routes = repeat("r", "{\"dst\":\"10.0.0.0/8\"}", 20), *full;
+	struct sx_endpoint_key keys[8];
+	char why[256];
+
+	/* repeat() wraps its items as {"r":[...]}: keep the list only. */
+	routes[strlen(routes) - 2] = '\0';
+	if (asprintf(&full, text, routes + strlen("{\"r\":[")) < 0)
+		fail_msg("out of memory");
+	expect_int("addresses", 2, sandbox_addrs(full, keys, 8, why, sizeof(why)));
+	expect_addr("first", "10.1.0.7", &keys[0]);
+	expect_addr("second", "fd00::7", &keys[1]);
+	expect_int("full parse refuses it", -EINVAL, parse_text(full, &res, why, sizeof(why)));
+	free(full);
+	free(routes);
+}
+
+static void test_sandbox_addrs_edge_cases(void **state)
+{
+	struct sx_endpoint_key keys[2];
+	char why[256];
+
+	expect_int("no ips", 0, sandbox_addrs("{\"cniVersion\":\"1.0.0\"}", keys, 2, why, sizeof(why)));
+	expect_int("IPAM style", 1,
+		   sandbox_addrs("{\"ips\":[{\"address\":\"10.0.0.2/8\"}]}", keys, 2, why, sizeof(why)));
+	expect_int("over max", -EINVAL,
+		   sandbox_addrs("{\"ips\":[{\"address\":\"10.0.0.2/8\"},{\"address\":\"10.0.0.3/8\"},"
+				 "{\"address\":\"10.0.0.4/8\"}]}", keys, 2, why, sizeof(why)));
+	if (!strstr(why, "more than 2"))
+		fail_msg("over max: reason \"%s\"", why);
+	expect_int("bad index", -EINVAL,
+		   sandbox_addrs("{\"interfaces\":[{\"name\":\"eth0\"}],"
+				 "\"ips\":[{\"address\":\"10.0.0.2/8\",\"interface\":1}]}",
+				 keys, 2, why, sizeof(why)));
+	expect_int("bad address", -EINVAL,
+		   sandbox_addrs("{\"ips\":[{\"address\":\"10.0.0.300/8\"}]}", keys, 2, why, sizeof(why)));
+	expect_int("not an object", -EINVAL, sandbox_addrs("[]", keys, 2, why, sizeof(why)));
+}
+
 /* ---- building ------------------------------------------------------------ */
 
 /* A main-mode result: the host veth, the pod's eth0, two families. */
@@ -560,6 +625,8 @@ int main(void)
 		cmocka_unit_test(test_parse_ipam_style_and_empty_results),
 		cmocka_unit_test(test_parse_refuses_malformed_results),
 		cmocka_unit_test(test_parse_limits),
+		cmocka_unit_test(test_sandbox_addrs_of_a_large_result),
+		cmocka_unit_test(test_sandbox_addrs_edge_cases),
 		cmocka_unit_test(test_build_per_version),
 		cmocka_unit_test(test_build_omits_unknown_mtu_and_mac),
 		cmocka_unit_test(test_build_empty_result),
