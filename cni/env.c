@@ -79,10 +79,6 @@ int sx_cni_env_read(struct sx_cni_env *env, struct sx_cni_error *err)
 
 	needs_sandbox = env->verb == SX_CNI_ADD || env->verb == SX_CNI_DEL ||
 			env->verb == SX_CNI_CHECK;
-	/* GC releases leases through the IPAM plugin, so it needs the plugin path. */
-	if (env->verb == SX_CNI_GC && !env->path)
-		return sx_cni_fail(err, SX_CNI_E_ENV, "required environment variables missing",
-				   "GC needs: CNI_PATH");
 	if (!needs_sandbox)
 		return 0;
 	if (!env->container_id)
@@ -91,8 +87,6 @@ int sx_cni_env_read(struct sx_cni_env *env, struct sx_cni_error *err)
 		append(missing, sizeof(missing), " CNI_NETNS");
 	if (!env->ifname)
 		append(missing, sizeof(missing), " CNI_IFNAME");
-	if (!env->path)
-		append(missing, sizeof(missing), " CNI_PATH");
 	if (*missing)
 		return sx_cni_fail(err, SX_CNI_E_ENV, "required environment variables missing",
 				   "%s needs:%s", env->command, missing);
@@ -108,4 +102,12 @@ int sx_cni_env_read(struct sx_cni_env *env, struct sx_cni_error *err)
 		return sx_cni_fail(err, SX_CNI_E_ENV, "invalid CNI_NETNS",
 				   "'%.200s' is not an absolute path", env->netns);
 	return 0;
+}
+
+int sx_cni_env_require_path(const struct sx_cni_env *env, int runs_ipam, struct sx_cni_error *err)
+{
+	if (!runs_ipam || env->verb == SX_CNI_VERSION || env->path)
+		return 0;
+	return sx_cni_fail(err, SX_CNI_E_ENV, "required environment variables missing",
+			   "%s needs: CNI_PATH (where the IPAM plugin is looked up)", env->command);
 }

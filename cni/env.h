@@ -17,8 +17,18 @@ struct sx_cni_env {
 	const char *path;         /* CNI_PATH: where the IPAM plugin is looked up */
 };
 
-/* Reads and validates the environment; code 4 names every missing or bad variable. */
+/*
+ * Reads and validates the environment; code 4 names every missing or bad
+ * variable. CNI_PATH is optional here, as in the spec: only a plugin that
+ * runs another needs it (sx_cni_env_require_path).
+ */
 int sx_cni_env_read(struct sx_cni_env *env, struct sx_cni_error *err);
+/*
+ * Code 4 when the verb will run the IPAM plugin (runs_ipam: main mode) and
+ * CNI_PATH is unset: checked once the configuration tells the mode, before
+ * anything changes. A chained sockvx runs no plugin and needs no CNI_PATH.
+ */
+int sx_cni_env_require_path(const struct sx_cni_env *env, int runs_ipam, struct sx_cni_error *err);
 /*
  * The longest container ID: the attachment record is named
  * "<id>:<ifname>.tmp" while it is written, and a file name has at most

@@ -136,7 +136,8 @@ int main(void)
 
 	sx_log_setup_libbpf();
 	if (!sx_cni_env_read(&run.env, &run.err) && (text = read_stdin(&len, &run.err)) &&
-	    !sx_cni_conf_parse(text, len, run.env.verb, &run.conf, &run.err)) {
+	    !sx_cni_conf_parse(text, len, run.env.verb, &run.conf, &run.err) &&
+	    !sx_cni_env_require_path(&run.env, sx_cni_conf_is_main(&run.conf), &run.err)) {
 		log = setup_log(&run, tag, sizeof(tag));
 		sx_cni_conf_log_unknown(&run.conf);
 		dispatch(&run);

@@ -106,7 +106,8 @@ expect_code "missing CNI_NETNS on ADD" 4 ADD c1 "" "$good"
 expect_code "a relative CNI_NETNS" 4 ADD c1 "netns/e" "$good"
 expect_code "CNI_IFNAME longer than 15 characters" 4 ADD c1 "$(nspath e)" "$good" CNI_IFNAME=eth0123456789abc
 expect_code "CNI_IFNAME with a slash" 4 ADD c1 "$(nspath e)" "$good" CNI_IFNAME=a/b
-expect_code "missing CNI_PATH" 4 ADD c1 "$(nspath e)" "$good" CNI_PATH=
+expect_code "missing CNI_PATH in main mode (IPAM runs)" 4 ADD c1 "$(nspath e)" "$good" CNI_PATH=
+expect_code "missing CNI_PATH in main mode, DEL" 4 DEL c1 "$(nspath e)" "$good" CNI_PATH=
 expect_code "a netns that does not exist" 3 ADD c1 "/run/netns/sx${SX_ID}-absent" "$good"
 expect_code "CNI_NETNS that is not a namespace" 4 ADD c1 "$SX_TMP/rc" "$good"
 expect_code "configuration that is not JSON" 6 ADD c1 "$(nspath e)" '{"cniVersion": '
@@ -272,29 +273,48 @@ done
 wait "${pids[@]}"
 check "8 parallel DELs leave nothing behind" nothing_left
 
+# --- the pins lock: a pod is not wired while sockvxctl changes the node ---------
+# load, unload and accel hold an exclusive flock on the pin directory's parent;
+# ADD takes it shared, so it waits instead of attaching a program being re-pinned.
+newpod lk
+flock -x "$(dirname "$PIN")" sh -c "touch $SX_TMP/lk.held; sleep 2" &
+lk_holder=$!
+for _ in $(seq 100); do [[ -e $SX_TMP/lk.held ]] && break; sleep 0.05; done
+(run_cni ADD lk "$(nspath lk)" "$good" >"$SX_TMP/lk.json" && touch "$SX_TMP/lk.done") &
+lk_add=$!
+sleep 1
+check "ADD waits while sockvxctl holds the node's pins" test ! -e "$SX_TMP/lk.done"
+check "... and has wired nothing yet" test "$(ip -n "sx${SX_ID}-lk" -br link show eth0 2>/dev/null)" = ""
+wait "$lk_holder" "$lk_add"
+check "... then completes once they are released" jqt '.ips | length == 2' "$SX_TMP/lk.json"
+run_cni DEL lk "$(nspath lk)" "$good" >/dev/null
+check "... and DEL removes it" nothing_left
+
 # --- chained mode: bridge + host-local first, sockvx second -------------------------
 chain_conf='{"cniVersion":"1.0.0","name":"'$NET'c","type":"bridge","bridge":"sx'$SX_ID'br","isGateway":true,
  "ipam":{"type":"host-local","dataDir":"'$SX_TMP'/ipam-chain","ranges":[[{"subnet":"10.245.1.0/24"}]]}}'
 sockvx_chained=$(jq -nc --arg pin "$PIN" --arg data "$SX_TMP/cni-n1" --arg net "${NET}c" \
 	'{cniVersion:"1.0.0", name:$net, type:"sockvx", pinDir:$pin, dataDir:$data}')
 # chain_add POD (POD made by newpod): bridge's ADD, then sockvx's with its result.
+# A chained sockvx runs no other plugin: its calls come without CNI_PATH, which
+# the spec makes optional.
 chain_add() {
 	local p=$1 prev
 	prev=$(sx_on 1 env CNI_COMMAND=ADD CNI_CONTAINERID="$p" CNI_NETNS="$(nspath "$p")" CNI_IFNAME=eth0 \
 		CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge <<<"$chain_conf")
 	echo "$prev" >"$SX_TMP/$p.prev"
-	run_cni ADD "$p" "$(nspath "$p")" "$(jq -c --argjson p "$prev" '.prevResult = $p' <<<"$sockvx_chained")"
+	run_cni ADD "$p" "$(nspath "$p")" "$(jq -c --argjson p "$prev" '.prevResult = $p' <<<"$sockvx_chained")" CNI_PATH=
 }
 chain_del() {
 	local p=$1
-	run_cni DEL "$p" "$(nspath "$p")" "$(jq -c --argjson p "$(cat "$SX_TMP/$p.prev")" '.prevResult = $p' <<<"$sockvx_chained")"
+	run_cni DEL "$p" "$(nspath "$p")" "$(jq -c --argjson p "$(cat "$SX_TMP/$p.prev")" '.prevResult = $p' <<<"$sockvx_chained")" CNI_PATH=
 	sx_on 1 env CNI_COMMAND=DEL CNI_CONTAINERID="$p" CNI_NETNS="$(nspath "$p")" CNI_IFNAME=eth0 \
 		CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge <<<"$chain_conf"
 }
 newpod ch1
 newpod ch2
 out=$(chain_add ch1)
-check "chained ADD succeeds" test "$(rc)" -eq 0
+check "chained ADD succeeds, without CNI_PATH" test "$(rc)" -eq 0
 check "chained ADD passes prevResult through unchanged" \
 	test "$(jq -S . <<<"$out")" = "$(jq -S . "$SX_TMP/ch1.prev")"
 chain_add ch2 >/dev/null
@@ -305,8 +325,8 @@ check "chained mode registers the pod addresses as socket-only endpoints" \
 sx_netserver ch2
 accel_check ch1 "$ch2_ip" "chained mode"
 withprev=$(jq -c --argjson p "$(cat "$SX_TMP/ch1.prev")" '.prevResult = $p' <<<"$sockvx_chained")
-run_cni CHECK ch1 "$(nspath ch1)" "$withprev" >/dev/null
-check "chained CHECK passes" test "$(rc)" -eq 0
+run_cni CHECK ch1 "$(nspath ch1)" "$withprev" CNI_PATH= >/dev/null
+check "chained CHECK passes, without CNI_PATH" test "$(rc)" -eq 0
 chain_del ch1 >/dev/null
 # A repeated DEL of ch1 whose cached prevResult names an address that ch2
 # holds by now (host-local reuses released addresses).

@@ -23,11 +23,27 @@ check "the route's source is the node's own pod-network address" \
 check "node add replaces the owner of a CIDR" sx_nctl 1 node add 10.244.7.0/24 10.99.0.8
 check "... as node list shows" test "$(table)" = "10.244.7.0/24=10.99.0.8 fd00:244:7::/64=10.99.0.7 "
 for bad in "10.244.7.5/24 10.99.0.7" "10.244.7.0 10.99.0.7" "10.244.7.0/33 10.99.0.7" \
-	"10.244.8.0/24 fd00::1" "10.244.8.0/24 10.99.0" "10.244.1.0/24 10.99.0.9"; do
+	"10.244.8.0/24 fd00::1" "10.244.8.0/24 10.99.0" "10.244.1.0/24 10.99.0.9" \
+	"10.244.0.0/16 10.99.0.9" "fd00:244:1::/64 10.99.0.9" "fd00:244::/48 10.99.0.9"; do
 	# shellcheck disable=SC2086 # two words on purpose
 	check "node add $bad is refused" sh -c "! '$SOCKVXCTL' node add $bad --pin-dir '$(sx_node_pin 1)' 2>/dev/null"
 done
 check "... and changed nothing" test "$(table)" = "10.244.7.0/24=10.99.0.8 fd00:244:7::/64=10.99.0.7 "
+# A pod of this node outside its pod CIDR (an IPAM range of its own): no
+# remote CIDR may hold it, or that pod's address would lead across the overlay.
+sx_nctl 1 endpoint add 10.244.60.5 fd00:244:60::5 >/dev/null
+err=$(sx_nctl 1 node add 10.244.60.0/24 10.99.0.9 2>&1 >/dev/null) && rc=0 || rc=$?
+check "node add of a CIDR holding a pod of this node is refused, naming it" \
+	test "$rc" -ne 0 -a "${err/10.244.60.5/}" != "$err"
+check "... also for IPv6" sh -c "! '$SOCKVXCTL' node add fd00:244:60::/64 10.99.0.9 --pin-dir '$(sx_node_pin 1)' 2>/dev/null"
+jq '.items[1].spec.podCIDRs = ["10.244.60.0/24"] | .items[1].spec.podCIDR = "10.244.60.0/24"' \
+	"$DATA/nodelist-3nodes.json" >"$SX_TMP/overlap.json"
+err=$(sx_nctl 1 node sync "$SX_TMP/overlap.json" 2>&1 >/dev/null) && rc=0 || rc=$?
+check "node sync with a node claiming it is refused: $err" test "$rc" -ne 0 -a "${err/10.244.60.5/}" != "$err"
+check "... and changed nothing" test "$(table)" = "10.244.7.0/24=10.99.0.8 fd00:244:7::/64=10.99.0.7 "
+sx_nctl 1 endpoint del 10.244.60.5 fd00:244:60::5 >/dev/null
+check "with the pod gone, the same node add succeeds" sx_nctl 1 node add 10.244.60.0/24 10.99.0.9
+sx_nctl 1 node del 10.244.60.0/24 >/dev/null
 check "node del" sx_nctl 1 node del 10.244.7.0/24 fd00:244:7::/64
 check "... empties the table and the routes" test -z "$(table)$(routes)"
 check "node del of an absent CIDR succeeds" sx_nctl 1 node del 10.244.7.0/24

@@ -16,9 +16,10 @@
 #include "report.h"
 #include "sysenv.h"
 
-/* The oldest kernel with everything sockvx uses (sk_storage in sockops, bpf_link on cgroups). */
+/* The oldest kernel with every helper sockvx calls: bpf_loop, with which the sockops program waits
+ * for a handshake in flight, came in 5.17 (after sk_storage in sockops and bpf_link on cgroups). */
 #define MIN_KERNEL_MAJOR 5
-#define MIN_KERNEL_MINOR 10
+#define MIN_KERNEL_MINOR 17
 /* Above this share of a map's capacity, a warning. */
 #define MAP_FULL_PERCENT 90
 /* Room for the names of older-version pins in one finding. */
@@ -79,7 +80,7 @@ static void check_kernel(struct report *r, const cJSON *f)
 		sscanf(rel, "%d.%d", &major, &minor);
 	if (major < MIN_KERNEL_MAJOR || (major == MIN_KERNEL_MAJOR && minor < MIN_KERNEL_MINOR) ||
 	    *missing)
-		finding(r, FAIL, "kernel", "run Linux 5.10 or later built with BPF sockops, sk_msg, SOCKHASH, sk_storage and LPM tries",
+		finding(r, FAIL, "kernel", "run Linux 5.17 or later built with BPF sockops, sk_msg, SOCKHASH, sk_storage and LPM tries",
 			"%s%s%s", rel ? rel : "unknown", *missing ? ", missing:" : "", missing);
 	else
 		finding(r, OK, "kernel", NULL, "%s with sockops, sk_msg, SOCKHASH, sk_storage, LPM tries", rel);

@@ -395,7 +395,7 @@ int main(int argc, char **argv)
 	if (geteuid() == 0 && strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "doctor") &&
 	    strcmp(cmd, "cni-chain") &&
 	    !(c.argc && !strcmp(c.argv[0], "list")))
-		lock_fd = sx_pins_lock(c.pin_dir);
+		lock_fd = sx_pins_lock(c.pin_dir, true);
 	r = run(cmd, &c);
 	if (lock_fd >= 0)
 		close(lock_fd);

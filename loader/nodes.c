@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <cjson/cJSON.h>
 #include "dataplane.h"
+#include "endpoint_map.h"
 #include "log.h"
 #include "netdev.h"
 #include "nodelist.h"
@@ -68,29 +69,100 @@ static struct sx_ip route_source(const struct sx_netconf *nc, const struct sx_ci
 	return src;
 }
 
-/* Does the CIDR hold the node's own pod-network address (its own pod CIDR)? */
-static int cidr_is_own(const struct node_table *t, const struct sx_cidr_key *c)
+/* An address as the tunnel map's keys hold it: IPv4 as IPv4-mapped IPv6. */
+static struct sx_ip cidr_form(const struct sx_endpoint_key *a)
 {
-	struct sx_cidr_key probe = { .prefixlen = 128 };
+	struct sx_ip ip = a->ip;
+
+	if (a->family == SX_AF_INET) {
+		memset(&ip, 0, sizeof(ip));
+		ip.addr[2] = htonl(0xffff);
+		ip.addr[3] = a->ip.addr[0];
+	}
+	return ip;
+}
+
+static int cidr_holds(const struct sx_cidr_key *c, const struct sx_endpoint_key *a)
+{
+	struct sx_ip ip = cidr_form(a);
 	__u32 bits, i, mask;
 
-	if (sx_cidr_is_ipv4(c)) {
-		if (!t->nc.router_ip4)
-			return 0;
-		probe.ip.addr[2] = htonl(0xffff);
-		probe.ip.addr[3] = t->nc.router_ip4;
-	} else {
-		probe.ip = t->nc.router_ip6;
-		if (!(probe.ip.addr[0] | probe.ip.addr[1] | probe.ip.addr[2] | probe.ip.addr[3]))
-			return 0;
-	}
 	for (i = 0; i < 4; i++) {
 		bits = c->prefixlen > i * 32 ? c->prefixlen - i * 32 : 0;
 		mask = bits >= 32 ? 0xffffffffu : bits ? ~(0xffffffffu >> bits) : 0;
-		if ((ntohl(probe.ip.addr[i]) & mask) != (ntohl(c->ip.addr[i]) & mask))
+		if ((ntohl(ip.addr[i]) & mask) != (ntohl(c->ip.addr[i]) & mask))
 			return 0;
 	}
 	return 1;
+}
+
+/*
+ * The addresses no remote node's CIDR may hold: this node's own pod-network
+ * addresses and its pods'. A remote CIDR over them would be an IPAM overlap:
+ * the pods it names across the overlay would be unreachable behind ours.
+ */
+struct local_addrs {
+	struct sx_endpoint_key *a;
+	size_t n, cap;
+};
+
+static int local_addrs_add(struct local_addrs *l, const struct sx_endpoint_key *a)
+{
+	struct sx_endpoint_key *grown;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		grown = realloc(l->a, l->cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		l->a = grown;
+	}
+	l->a[l->n++] = *a;
+	return 0;
+}
+
+static int add_local_pod(const struct sx_endpoint_key *key, const struct sx_endpoint *ep, void *arg)
+{
+	return ep->flags & SX_EP_F_LOCAL ? local_addrs_add(arg, key) : 0;
+}
+
+static int local_addrs_read(const struct node_table *t, struct local_addrs *l)
+{
+	struct sx_endpoint_key router = { .family = SX_AF_INET };
+	int fd, r = 0;
+
+	if (t->nc.router_ip4) {
+		router.ip.addr[0] = t->nc.router_ip4;
+		r = local_addrs_add(l, &router);
+	}
+	if (!r && (t->nc.router_ip6.addr[0] | t->nc.router_ip6.addr[1] | t->nc.router_ip6.addr[2] |
+		   t->nc.router_ip6.addr[3])) {
+		router.family = SX_AF_INET6;
+		router.ip = t->nc.router_ip6;
+		r = local_addrs_add(l, &router);
+	}
+	fd = r ? r : sx_pin_open(t->pin_dir, SX_MAP_ENDPOINTS, 1);
+	if (fd >= 0) {
+		r = sx_endpoint_map_walk(fd, add_local_pod, l);
+		close(fd);
+	} else if (fd != -ENOENT) {
+		r = fd;
+	}
+	if (r)
+		pr_warn("sockvxctl: node: cannot read this node's endpoints: %s\n", strerror(-r));
+	return r;
+}
+
+/* The first of this node's addresses that c holds, or NULL. */
+static const struct sx_endpoint_key *local_addr_in(const struct local_addrs *l,
+						   const struct sx_cidr_key *c)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (cidr_holds(c, &l->a[i]))
+			return &l->a[i];
+	return NULL;
 }
 
 static int table_put(struct node_table *t, const struct sx_cidr_key *c, __u32 node_ip4)
@@ -220,6 +292,9 @@ static int parse_node_ip(const char *text, __u32 *ip4)
 
 int sx_node_add(const char *pin_dir, const char *cidr_text, const char *ip_text)
 {
+	const struct sx_endpoint_key *mine;
+	struct local_addrs local = { 0 };
+	char addr[INET6_ADDRSTRLEN];
 	struct node_table t;
 	struct sx_cidr_key c;
 	__u32 ip4;
@@ -236,15 +311,17 @@ int sx_node_add(const char *pin_dir, const char *cidr_text, const char *ip_text)
 	r = table_open(&t, pin_dir, 1);
 	if (r)
 		return r;
-	if (cidr_is_own(&t, &c)) {
-		pr_warn("sockvxctl: node: %s holds this node's own pod-network address\n",
-			cidr_text);
+	r = local_addrs_read(&t, &local);
+	if (!r && (mine = local_addr_in(&local, &c))) {
+		pr_warn("sockvxctl: node: %s holds %s, an address of this node's pod network (nothing was changed)\n",
+			cidr_text, sx_format_endpoint(mine, addr, sizeof(addr)));
 		r = -EINVAL;
 	}
 	if (!r)
 		r = table_put(&t, &c, ip4);
 	if (!r)
 		r = nodes_recount(&t);
+	free(local.a);
 	table_close(&t);
 	return r;
 }
@@ -354,6 +431,9 @@ int sx_node_sync(const char *pin_dir, const char *path, const char *node_name)
 {
 	struct sx_node_route *want = NULL, *cur = NULL;
 	struct sx_node_diff d = { 0 };
+	const struct sx_endpoint_key *mine;
+	struct local_addrs local = { 0 };
+	char addr[INET6_ADDRSTRLEN], cidr[64];
 	struct node_table t;
 	size_t n_want = 0, n_cur = 0, skipped = 0, i;
 	char err[256] = "", *json;
@@ -373,14 +453,17 @@ int sx_node_sync(const char *pin_dir, const char *path, const char *node_name)
 			strcmp(path, "-") ? path : "stdin", err);
 		goto out;
 	}
-	for (i = 0; i < n_want; i++) {
-		if (cidr_is_own(&t, &want[i].cidr)) {
-			pr_warn("sockvxctl: node sync: node %s claims this node's own pod CIDR (nothing was changed)\n",
-				want[i].node);
+	r = local_addrs_read(&t, &local);
+	for (i = 0; !r && i < n_want; i++) {
+		if ((mine = local_addr_in(&local, &want[i].cidr))) {
+			pr_warn("sockvxctl: node sync: node %s claims %s, which holds %s of this node's pod network (nothing was changed)\n",
+				want[i].node, sx_format_cidr(&want[i].cidr, cidr, sizeof(cidr)),
+				sx_format_endpoint(mine, addr, sizeof(addr)));
 			r = -EINVAL;
-			goto out;
 		}
 	}
+	if (r)
+		goto out;
 	r = table_read(&t, &cur, &n_cur);
 	if (!r)
 		r = sx_node_diff(cur, n_cur, want, n_want, &d);
@@ -396,6 +479,7 @@ int sx_node_sync(const char *pin_dir, const char *path, const char *node_name)
 		       d.n_upsert, d.n_del, d.unchanged, skipped);
 out:
 	sx_node_diff_free(&d);
+	free(local.a);
 	free(want);
 	free(cur);
 	table_close(&t);

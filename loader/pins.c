@@ -57,7 +57,7 @@ int sx_pin_exists(const char *pin_dir, const char *name)
 	return access(path, F_OK) == 0;
 }
 
-int sx_pins_lock(const char *pin_dir)
+int sx_pins_lock(const char *pin_dir, bool exclusive)
 {
 	char parent[PATH_MAX];
 	char *slash;
@@ -72,9 +72,11 @@ int sx_pins_lock(const char *pin_dir)
 	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (flock(fd, LOCK_EX)) {
+	while (flock(fd, exclusive ? LOCK_EX : LOCK_SH)) {
 		int r = -errno;
 
+		if (r == -EINTR)
+			continue;
 		close(fd);
 		return r;
 	}

@@ -3,6 +3,7 @@
 #ifndef SOCKVX_PINS_H
 #define SOCKVX_PINS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -37,11 +38,14 @@ int sx_pin_replace(int fd, const char *pin_dir, const char *name);
 /* 1 if the pin exists, 0 if not. */
 int sx_pin_exists(const char *pin_dir, const char *name);
 /*
- * Serialises commands that change a node's state (load, unload, accel ...):
- * an exclusive flock on the directory that holds the pin directory, which
- * exists before the first load. Returns an fd to close, or -errno.
+ * Serialises changes to a node's programs and pins: a flock on the directory
+ * that holds the pin directory, which exists before the first load. sockvxctl
+ * commands that change state (load, unload, accel ...) take it exclusive; the
+ * CNI plugin takes it shared, so pods are wired in parallel but never while a
+ * load re-pins programs or an unload removes them. Returns an fd to close, or
+ * -errno.
  */
-int sx_pins_lock(const char *pin_dir);
+int sx_pins_lock(const char *pin_dir, bool exclusive);
 
 /*
  * What sx_map_add_all changed in a map, so that a later step's failure can

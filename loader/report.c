@@ -76,15 +76,22 @@ int sx_stats(const char *pin_dir, int json)
 }
 
 /* Entries in a map (walked by key; fine for the sizes sockvx uses). */
-static long count_entries(int fd, __u32 key_size)
+/*
+ * A walk with get_next_key restarts from the first key when the key it stands
+ * on is deleted meanwhile, so under churn it can see keys twice. It stops at the
+ * map's capacity: a count never claims more entries than the map can hold, and
+ * a map that keeps changing cannot keep the walk going.
+ */
+static long count_entries(int fd, const struct bpf_map_info *info)
 {
 	char key[128], next[128];
+	__u32 key_size = info->key_size;
 	void *prev = NULL;
 	long n = 0;
 
 	if (key_size > sizeof(key))
 		return -EINVAL;
-	while (!bpf_map_get_next_key(fd, prev, next)) {
+	while (n < (long)info->max_entries && !bpf_map_get_next_key(fd, prev, next)) {
 		memcpy(key, next, key_size);
 		prev = key;
 		n++;
@@ -111,7 +118,7 @@ int sx_map_fill(const char *pin_dir, const char *name, long *entries, __u32 *cap
 		r = -errno;
 	} else {
 		*capacity = info.max_entries;
-		*entries = countable(info.type) ? count_entries(fd, info.key_size) : -1;
+		*entries = countable(info.type) ? count_entries(fd, &info) : -1;
 	}
 	close(fd);
 	return r;
@@ -133,7 +140,7 @@ static cJSON *map_report(const char *pin_dir, const char *name)
 		cJSON_AddNumberToObject(o, "capacity", info.max_entries);
 		if (countable(info.type))
 			cJSON_AddNumberToObject(o, "entries",
-						(double)count_entries(fd, info.key_size));
+						(double)count_entries(fd, &info));
 	}
 	close(fd);
 	return o;

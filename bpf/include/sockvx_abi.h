@@ -154,7 +154,7 @@ enum sx_tx_path {
 struct sx_dir_state {
 	__u32 path;     /* enum sx_tx_path; changed with atomic operations */
 	__u32 attempts; /* redirects that succeeded or may be under way (sockops.bpf.c) */
-	__u64 last_redirect_ns; /* when a redirect was last decided (unload's grace period) */
+	__u64 last_redirect_ns; /* when a redirect was last attempted (unload's grace period) */
 };
 
 /* Counters in sx_stats_v1 (per-CPU array); user space sums the CPUs. */

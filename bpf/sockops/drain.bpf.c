@@ -40,7 +40,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SX_QUIET_NS 100000000ULL
 #define SX_QUIET_LONG_NS 2000000000ULL
 
-/* Nanoseconds since a redirect toward this socket was last decided (~0: never). */
+/* Nanoseconds since a redirect toward this socket was last attempted (~0: never). */
 static __always_inline __u64 sx_quiet_for(const struct sx_sock_key *key)
 {
 	struct sx_dir_state *in;

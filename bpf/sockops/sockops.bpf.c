@@ -416,7 +416,13 @@ static __always_inline int sx_try_redirect(struct sk_msg_md *msg, struct sx_sock
 	struct sx_sock_key rev;
 	__u32 path;
 
-	/* Count the attempt before re-reading the path (see sx_eject_if_fed_by_tcp). */
+	/*
+	 * Stamp, then count the attempt, before deciding anything: unload's drain
+	 * that sees the attempt also sees when it began, so it never takes an
+	 * attempt under way for one long past. The count comes before re-reading
+	 * the path (see sx_eject_if_fed_by_tcp).
+	 */
+	d->last_redirect_ns = bpf_ktime_get_ns();
 	__sync_fetch_and_add(&d->attempts, 1);
 	path = __sync_fetch_and_add(&d->path, 0);
 	if (path == SX_TX_TCP)
@@ -435,11 +441,7 @@ failed:
 	__sync_fetch_and_add(&d->attempts, -1);
 	return 0;
 redirected:
-	/*
-	 * The attempt stays counted: bytes may be queued at the peer. The time
-	 * tells unload's drain how recently bytes may still have been on the way.
-	 */
-	d->last_redirect_ns = bpf_ktime_get_ns();
+	/* The attempt stays counted: bytes may be queued at the peer. */
 	return 1;
 }
 

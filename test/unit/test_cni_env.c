@@ -152,8 +152,8 @@ static void test_missing_variables(void **state)
 		  "CNI_NETNS" },
 		{ "ADD no ifname", { "ADD", GOOD_ID, GOOD_NS, NULL, NULL, GOOD_PATH }, SX_CNI_E_ENV,
 		  "CNI_IFNAME" },
-		{ "ADD no path", { "ADD", GOOD_ID, GOOD_NS, "eth0", NULL, NULL }, SX_CNI_E_ENV,
-		  "CNI_PATH" },
+		/* CNI_PATH is optional until the configuration tells the mode. */
+		{ "ADD no path", { "ADD", GOOD_ID, GOOD_NS, "eth0", NULL, NULL }, 0, NULL },
 		{ "CHECK no netns", { "CHECK", GOOD_ID, NULL, "eth0", NULL, GOOD_PATH },
 		  SX_CNI_E_ENV, "CNI_NETNS" },
 		{ "CHECK no id", { "CHECK", NULL, GOOD_NS, "eth0", NULL, GOOD_PATH }, SX_CNI_E_ENV,
@@ -162,10 +162,8 @@ static void test_missing_variables(void **state)
 		  "CNI_CONTAINERID" },
 		{ "DEL no ifname", { "DEL", GOOD_ID, GOOD_NS, NULL, NULL, GOOD_PATH }, SX_CNI_E_ENV,
 		  "CNI_IFNAME" },
-		{ "DEL no path", { "DEL", GOOD_ID, GOOD_NS, "eth0", NULL, NULL }, SX_CNI_E_ENV,
-		  "CNI_PATH" },
-		{ "GC no path", { "GC" }, SX_CNI_E_ENV, "CNI_PATH" },
-		{ "GC empty path", { "GC", NULL, NULL, NULL, NULL, "" }, SX_CNI_E_ENV, "CNI_PATH" },
+		{ "DEL no path", { "DEL", GOOD_ID, GOOD_NS, "eth0", NULL, NULL }, 0, NULL },
+		{ "GC no path", { "GC" }, 0, NULL },
 		/* The runtime may leave the sandbox gone by DEL time. */
 		{ "DEL no netns", { "DEL", GOOD_ID, NULL, "eth0", NULL, GOOD_PATH }, 0, NULL },
 		{ "DEL empty netns", { "DEL", GOOD_ID, "", "eth0", NULL, GOOD_PATH }, 0, NULL },
@@ -190,7 +188,37 @@ static void test_missing_variables_are_all_named(void **state)
 	assert_non_null(strstr(e.details, "CNI_CONTAINERID"));
 	assert_non_null(strstr(e.details, "CNI_NETNS"));
 	assert_non_null(strstr(e.details, "CNI_IFNAME"));
-	assert_non_null(strstr(e.details, "CNI_PATH"));
+	clear_env(NULL);
+}
+
+/* Main mode runs the IPAM plugin and needs CNI_PATH, set or empty alike; chained mode does not. */
+static void test_cni_path_is_required_only_to_run_ipam(void **state)
+{
+	const char *verbs[] = { "ADD", "DEL", "CHECK", "GC", "STATUS" };
+	const char *value[6] = { NULL, GOOD_ID, GOOD_NS, "eth0", NULL, "" };
+	struct sx_cni_env env;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(verbs); i++) {
+		struct sx_cni_error e = { 0 };
+
+		value[0] = verbs[i];
+		set_env(value);
+		assert_int_equal(0, sx_cni_env_read(&env, &e));
+		assert_int_equal(0, sx_cni_env_require_path(&env, 0, &e));
+		assert_int_equal(SX_CNI_E_ENV, sx_cni_env_require_path(&env, 1, &e));
+		assert_non_null(strstr(e.details, "CNI_PATH"));
+		assert_non_null(strstr(e.details, verbs[i]));
+		clear_env(NULL);
+	}
+	value[0] = "VERSION";
+	set_env(value);
+	{
+		struct sx_cni_error e = { 0 };
+
+		assert_int_equal(0, sx_cni_env_read(&env, &e));
+		assert_int_equal(0, sx_cni_env_require_path(&env, 1, &e));
+	}
 	clear_env(NULL);
 }
 
@@ -405,6 +433,7 @@ int main(void)
 		cmocka_unit_test_setup(test_add_reads_every_variable, clear_env),
 		cmocka_unit_test_setup(test_missing_variables, clear_env),
 		cmocka_unit_test_setup(test_missing_variables_are_all_named, clear_env),
+		cmocka_unit_test_setup(test_cni_path_is_required_only_to_run_ipam, clear_env),
 		cmocka_unit_test_setup(test_del_without_netns_has_none, clear_env),
 		cmocka_unit_test_setup(test_netns_must_be_absolute, clear_env),
 		cmocka_unit_test(test_valid_container_id),
