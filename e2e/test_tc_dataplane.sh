@@ -140,6 +140,33 @@ routes=$(sx_on 1 ip route show proto 92 dev sockvx_vxlan | wc -l)
 check "node 1 has one route per remote pod CIDR family ($routes)" test "$routes" -eq 1
 routes6=$(sx_on 1 ip -6 route show proto 92 dev sockvx_vxlan | wc -l)
 check "... and for IPv6 ($routes6)" test "$routes6" -eq 1
+# --- an upgrade that fails part-way puts the earlier tc programs back ---------------
+# With IPv6 disabled on the VXLAN device, a reload fails at the IPv6 routes,
+# after it has attached its new programs to the device.
+tc_prog() { sx_on 1 bpftool net show dev "$1" -j | jq -r --arg k "clsact/$2" '.[0].tc[] | select(.kind == $k) | .id'; }
+pinned_prog() { bpftool prog show pinned "$(sx_node_pin 1)/$1" -j | jq -r .id; }
+ovl_in=$(pinned_prog prog_from_overlay_v1)
+ovl_out=$(pinned_prog prog_to_overlay_v1)
+pod_in=$(pinned_prog prog_from_pod_v1)
+sx_on 1 sysctl -qw net.ipv6.conf.sockvx_vxlan.disable_ipv6=1
+failed_load() {
+	! sx_on 1 "$SOCKVXCTL" load --pin-dir "$(sx_node_pin 1)" --cgroup "$SX_CG/n1" --underlay ul0 \
+		>/dev/null 2>"$SX_TMP/failed-load.err"
+}
+check "a reload that cannot route fails" failed_load
+check "... and says it put the earlier programs back" grep -q "earlier tc programs are back" "$SX_TMP/failed-load.err"
+now="$(tc_prog sockvx_vxlan ingress) $(tc_prog sockvx_vxlan egress)"
+check "... which run on the VXLAN device ($now, pinned $ovl_in $ovl_out)" test "$now" = "$ovl_in $ovl_out"
+now=$(tc_prog "$(sx_pod_hveth n1a)" ingress)
+check "... and on the pod veths ($now, pinned $pod_in)" test "$now" = "$pod_in"
+check "... which stay pinned" \
+	test "$(pinned_prog prog_from_overlay_v1) $(pinned_prog prog_from_pod_v1)" = "$ovl_in $pod_in"
+check "... and traffic still flows across nodes" reach n1a 10.244.2.3
+sx_on 1 sysctl -qw net.ipv6.conf.sockvx_vxlan.disable_ipv6=0
+check "the same reload then succeeds" load_again
+check "... with new programs on the device" test "$(tc_prog sockvx_vxlan ingress)" != "$ovl_in"
+check "... and its IPv6 route back ($(sx_on 1 ip -6 route show proto 92 dev sockvx_vxlan | wc -l))" \
+	test "$(sx_on 1 ip -6 route show proto 92 dev sockvx_vxlan | wc -l)" -eq 1
 check "load from another network namespace is refused" \
 	sh -c "! '$SOCKVXCTL' load --pin-dir '$(sx_node_pin 2)' --cgroup '$SX_CG/n2' 2>/dev/null"
 unload_node2() { sx_nctl 2 unload >/dev/null; }

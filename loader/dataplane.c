@@ -99,6 +99,55 @@ static int detach_from_pod(int ifindex, void *arg)
 	return 0;
 }
 
+/* Puts a pinned program on a hook again; a program that was never pinned is skipped. */
+static int reattach_pinned(const char *pin_dir, const char *pin, int ifindex,
+			   enum bpf_tc_attach_point point)
+{
+	int fd = sx_pin_open(pin_dir, pin, 1), r;
+
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	r = sx_tc_attach(ifindex, point, fd);
+	close(fd);
+	/* A device that is gone has nothing to put back. */
+	return r == -ENODEV ? 0 : r;
+}
+
+/*
+ * An upgrade that fails part-way puts the earlier load's programs back where
+ * it may have replaced them: they are still pinned, since the pins are
+ * replaced only once every attachment succeeded. The netconf is written back
+ * too. A VXLAN device this load created is deleted instead (see the caller).
+ */
+static void restore_previous(const char *pin_dir, const struct sx_netconf *old, bool vxlan_kept)
+{
+	int from_pod_fd, r = 0;
+
+	if (vxlan_kept && old->vxlan_ifindex) {
+		r = reattach_pinned(pin_dir, SX_PIN_PROG_FROM_OVERLAY, (int)old->vxlan_ifindex,
+				    BPF_TC_INGRESS);
+		if (!r)
+			r = reattach_pinned(pin_dir, SX_PIN_PROG_TO_OVERLAY,
+					    (int)old->vxlan_ifindex, BPF_TC_EGRESS);
+	}
+	from_pod_fd = sx_pin_open(pin_dir, SX_PIN_PROG_FROM_POD, 1);
+	if (from_pod_fd >= 0) {
+		int pr = for_each_wired_ifindex(pin_dir, attach_from_pod, &from_pod_fd);
+
+		r = r ? r : pr;
+		close(from_pod_fd);
+	}
+	if (!r)
+		r = sx_netconf_write(pin_dir, old);
+	if (r)
+		pr_warn("sockvxctl: the earlier tc programs could not all be put back (%s): "
+			"load again to finish the upgrade\n", strerror(-r));
+	else
+		pr_warn("sockvxctl: the earlier tc programs are back in place\n");
+}
+
 /* The overlay part of a load: the device, its addresses and programs, the netconf. */
 static int overlay_setup(const char *pin_dir, const struct sx_overlay_opts *o,
 			 struct dataplane_bpf *skel, struct sx_netconf *nc, bool *created)
@@ -168,13 +217,16 @@ int sx_dataplane_load(const char *pin_dir, const struct sx_overlay_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = pin_dir);
 	struct dataplane_bpf *skel;
-	struct sx_netconf nc;
-	bool created = false;
+	struct sx_netconf nc, before;
+	bool created = false, upgrade;
 	int r, from_pod_fd;
 
 	r = sx_netconf_read(pin_dir, &nc);
 	if (r)
 		return r;
+	before = nc;
+	/* An earlier load's programs are pinned: this load replaces them. */
+	upgrade = sx_pin_exists(pin_dir, SX_PIN_PROG_FROM_POD);
 	if (!sx_netconf_is_here(&nc))
 		return sx_dataplane_same_netns(pin_dir);
 	skel = dataplane_bpf__open_opts(&open_opts);
@@ -220,6 +272,8 @@ int sx_dataplane_load(const char *pin_dir, const struct sx_overlay_opts *o)
 out:
 	if (r && created)
 		sx_vxlan_delete();
+	if (r && upgrade)
+		restore_previous(pin_dir, &before, !created);
 	dataplane_bpf__destroy(skel);
 	return r;
 }
