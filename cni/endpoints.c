@@ -38,6 +38,30 @@ int sx_cni_node_ready(const char *pin_dir, bool main_mode, char *why, size_t len
 	return 0;
 }
 
+/*
+ * The node's pins lock, shared (loader/pins.h), held only while a verb reads
+ * or writes the pinned map and programs: a few milliseconds, so that a load
+ * never waits long behind pod churn, yet never re-pins from_pod or removes
+ * the pins half-way through a pod's wiring. -1 when the pin directory's
+ * parent is missing (nothing loaded: opening the pins fails next) or, for the
+ * removals, which are best effort, when the lock cannot be taken.
+ */
+static int hold_pins(const char *pin_dir, struct sx_cni_error *err)
+{
+	int fd = sx_pins_lock(pin_dir, false);
+
+	if (fd < 0 && fd != -ENOENT && err)
+		sx_cni_fail(err, SX_CNI_E_IO, "cannot lock the pin directory", "%s: %s", pin_dir,
+			    strerror(-fd));
+	return fd;
+}
+
+static void release_pins(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 static int open_endpoints(const char *pin_dir, struct sx_cni_error *err)
 {
 	int fd = sx_pin_open(pin_dir, SX_MAP_ENDPOINTS, 1);
@@ -51,11 +75,16 @@ static int open_endpoints(const char *pin_dir, struct sx_cni_error *err)
 int sx_cni_endpoints_add(const char *pin_dir, const struct sx_endpoint_key *keys, int n,
 			 const struct sx_endpoint *ep, struct sx_cni_error *err)
 {
-	int fd = open_endpoints(pin_dir, err), r;
+	int lock = hold_pins(pin_dir, err), fd, r;
 	struct sx_map_undo undo;
 
-	if (fd < 0)
+	if (lock < 0 && lock != -ENOENT)
 		return err->code;
+	fd = open_endpoints(pin_dir, err);
+	if (fd < 0) {
+		release_pins(lock);
+		return err->code;
+	}
 	/* An entry left by a pod that had the address before is stale: replace it. */
 	r = sx_map_add_all(fd, keys, sizeof(keys[0]), ep, sizeof(*ep), n, NULL, "endpoint",
 			   BPF_ANY, &undo);
@@ -70,21 +99,22 @@ int sx_cni_endpoints_add(const char *pin_dir, const struct sx_endpoint_key *keys
 		sx_map_undo_forget(&undo);
 	}
 	close(fd);
+	release_pins(lock);
 	return r ? err->code : 0;
 }
 
 void sx_cni_endpoints_del(const char *pin_dir, const struct sx_endpoint_key *keys, int n,
 			  __u32 ifindex)
 {
-	int fd = sx_pin_open(pin_dir, SX_MAP_ENDPOINTS, 1), i;
+	int lock = hold_pins(pin_dir, NULL), fd = sx_pin_open(pin_dir, SX_MAP_ENDPOINTS, 1), i;
 	struct sx_endpoint cur;
 
-	if (fd < 0)
-		return;
-	for (i = 0; i < n; i++)
+	for (i = 0; fd >= 0 && i < n; i++)
 		if (!bpf_map_lookup_elem(fd, &keys[i], &cur) && cur.ifindex == ifindex)
 			bpf_map_delete_elem(fd, &keys[i]);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	release_pins(lock);
 }
 
 struct wired_del {
@@ -103,12 +133,14 @@ static int del_if_wired(const struct sx_endpoint_key *key, const struct sx_endpo
 
 void sx_cni_endpoints_del_wired(const char *pin_dir, __u32 ifindex)
 {
+	int lock = hold_pins(pin_dir, NULL);
 	struct wired_del w = { .fd = sx_pin_open(pin_dir, SX_MAP_ENDPOINTS, 1), .ifindex = ifindex };
 
 	if (w.fd >= 0 && ifindex)
 		sx_endpoint_map_walk(w.fd, del_if_wired, &w);
 	if (w.fd >= 0)
 		close(w.fd);
+	release_pins(lock);
 }
 
 /* The id of the pinned from_pod program, 0 if unknown. */
@@ -130,13 +162,18 @@ static __u32 pinned_prog_id(const char *pin_dir)
 int sx_cni_endpoints_check(const char *pin_dir, const struct sx_endpoint_key *keys, int n,
 			   const struct sx_endpoint *ep, struct sx_cni_error *err)
 {
-	int fd = open_endpoints(pin_dir, err), i;
+	int lock = hold_pins(pin_dir, err), fd, i;
 	struct sx_endpoint cur;
 	char ip[64];
 	__u32 want, have;
 
-	if (fd < 0)
+	if (lock < 0 && lock != -ENOENT)
 		return err->code;
+	fd = open_endpoints(pin_dir, err);
+	if (fd < 0) {
+		release_pins(lock);
+		return err->code;
+	}
 	for (i = 0; i < n; i++) {
 		sx_format_endpoint(&keys[i], ip, sizeof(ip));
 		if (bpf_map_lookup_elem(fd, &keys[i], &cur))
@@ -150,13 +187,15 @@ int sx_cni_endpoints_check(const char *pin_dir, const struct sx_endpoint_key *ke
 			break;
 	}
 	close(fd);
-	if (err->code || !ep->ifindex)
-		return err->code;
-	want = pinned_prog_id(pin_dir);
-	have = sx_tc_prog_id((int)ep->ifindex, BPF_TC_INGRESS);
-	if (!want || have != want)
-		return sx_cni_fail(err, SX_CNI_E_DRIFT, "the pod's networking differs from its ADD result",
-				   "the host veth (ifindex %u) runs tc program id %u, not from_pod (id %u)",
-				   ep->ifindex, have, want);
-	return 0;
+	if (!err->code && ep->ifindex) {
+		/* Under the lock: a reload replaces the pinned program and the veths' together. */
+		want = pinned_prog_id(pin_dir);
+		have = sx_tc_prog_id((int)ep->ifindex, BPF_TC_INGRESS);
+		if (!want || have != want)
+			sx_cni_fail(err, SX_CNI_E_DRIFT, "the pod's networking differs from its ADD result",
+				    "the host veth (ifindex %u) runs tc program id %u, not from_pod (id %u)",
+				    ep->ifindex, have, want);
+	}
+	release_pins(lock);
+	return err->code;
 }

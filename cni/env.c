@@ -14,7 +14,8 @@ static const struct {
 	{ "VERSION", SX_CNI_VERSION }, { "STATUS", SX_CNI_STATUS }, { "GC", SX_CNI_GC },
 };
 
-int sx_cni_valid_container_id(const char *id)
+/* The spec's characters, [A-Za-z0-9][A-Za-z0-9_.-]*: the length, or 0 if the ID breaks the rule. */
+static size_t container_id_length(const char *id)
 {
 	size_t i;
 
@@ -23,7 +24,14 @@ int sx_cni_valid_container_id(const char *id)
 	for (i = 1; id[i]; i++)
 		if (!isalnum((unsigned char)id[i]) && !strchr("_.-", id[i]))
 			return 0;
-	return i <= SX_CNI_CONTAINER_ID_MAX;
+	return i;
+}
+
+int sx_cni_valid_container_id(const char *id)
+{
+	size_t len = container_id_length(id);
+
+	return len && len <= SX_CNI_CONTAINER_ID_MAX;
 }
 
 int sx_cni_valid_ifname(const char *name)
@@ -90,7 +98,12 @@ int sx_cni_env_read(struct sx_cni_env *env, struct sx_cni_error *err)
 	if (*missing)
 		return sx_cni_fail(err, SX_CNI_E_ENV, "required environment variables missing",
 				   "%s needs:%s", env->command, missing);
-	if (!sx_cni_valid_container_id(env->container_id))
+	/*
+	 * No ADD accepts a longer ID, so a DEL of one has nothing of sockvx's
+	 * to remove and succeeds, as a DEL of an unknown container does.
+	 */
+	if (!sx_cni_valid_container_id(env->container_id) &&
+	    !(env->verb == SX_CNI_DEL && container_id_length(env->container_id)))
 		return sx_cni_fail(err, SX_CNI_E_ENV, "invalid CNI_CONTAINERID",
 				   "'%.80s': it must match [A-Za-z0-9][A-Za-z0-9_.-]* and have at most %d characters",
 				   env->container_id, SX_CNI_CONTAINER_ID_MAX);

@@ -11,7 +11,6 @@
 #include "log.h"
 #include "netns.h"
 #include "parse.h"
-#include "pins.h"
 #include "podlink.h"
 #include "result.h"
 #include "store.h"
@@ -45,28 +44,6 @@ static int lock_store(const struct sx_cni_conf *conf, bool exclusive, struct sx_
 		sx_cni_fail(err, SX_CNI_E_IO, "cannot use the data directory", "%s/%s: %s",
 			    conf->data_dir, conf->name, strerror(-fd));
 	return fd;
-}
-
-/*
- * The node's pins, held shared while a verb wires or unwires a pod, so that a
- * load does not re-pin the programs and an unload does not remove them
- * half-way through (loader/pins.h). A pin directory whose parent is missing
- * means nothing is loaded: -ENOENT, which node_ready reports, or DEL ignores.
- */
-static int lock_pins(struct sx_cni_run *run)
-{
-	int fd = sx_pins_lock(run->conf.pin_dir, false);
-
-	if (fd < 0 && fd != -ENOENT)
-		sx_cni_fail(&run->err, SX_CNI_E_IO, "cannot lock the pin directory", "%s: %s",
-			    run->conf.pin_dir, strerror(-fd));
-	return fd;
-}
-
-static void unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd);
 }
 
 /* The pod MTU: configured, else the overlay's (underlay minus VXLAN), else Ethernet's. */
@@ -281,26 +258,18 @@ int sx_cni_add(struct sx_cni_run *run)
 {
 	struct sx_cni_conf *conf = &run->conf;
 	struct sx_attachment rec;
-	int main_mode = sx_cni_conf_is_main(conf), pins, lock, nsfd;
+	int main_mode = sx_cni_conf_is_main(conf), lock, nsfd;
 
-	pins = lock_pins(run);
-	if (run->err.code)
-		return run->err.code;
 	/* Nothing is touched on a node where sockvx is not (yet) loaded. */
-	if (node_ready(run, main_mode, SX_CNI_E_TRY_AGAIN)) {
-		unlock(pins);
+	if (node_ready(run, main_mode, SX_CNI_E_TRY_AGAIN))
 		return run->err.code;
-	}
 	/* A namespace that is not there fails before anything is allocated. */
 	nsfd = open_sandbox(&run->env, &run->err);
-	if (nsfd < 0) {
-		unlock(pins);
+	if (nsfd < 0)
 		return run->err.code;
-	}
 	lock = lock_store(conf, false, &run->err);
 	if (lock < 0) {
 		close(nsfd);
-		unlock(pins);
 		return run->err.code;
 	}
 	if (!sx_store_get(conf->data_dir, conf->name, run->env.container_id, run->env.ifname, &rec))
@@ -313,7 +282,6 @@ int sx_cni_add(struct sx_cni_run *run)
 		add_chained(run);
 	close(nsfd);
 	close(lock);
-	unlock(pins);
 	return run->err.code;
 }
 
@@ -430,21 +398,15 @@ int sx_cni_del(struct sx_cni_run *run)
 {
 	struct sx_cni_conf *conf = &run->conf;
 	struct sx_attachment rec;
-	int pins, lock, have_rec;
+	int lock, have_rec;
 
-	pins = lock_pins(run);
-	if (run->err.code)
-		return run->err.code;
 	lock = lock_store(conf, false, &run->err);
-	if (lock < 0) {
-		unlock(pins);
+	if (lock < 0)
 		return run->err.code;
-	}
 	have_rec = !sx_store_get(conf->data_dir, conf->name, run->env.container_id, run->env.ifname,
 				 &rec);
 	detach(run, &rec, have_rec, run->env.container_id, run->env.ifname);
 	close(lock);
-	unlock(pins);
 	return run->err.code;
 }
 

@@ -102,6 +102,9 @@ expect_code "missing CNI_COMMAND" 4 "" c1 "$(nspath e)" "$good"
 expect_code "unknown CNI_COMMAND" 4 FROB c1 "$(nspath e)" "$good"
 expect_code "missing CNI_CONTAINERID" 4 ADD "" "$(nspath e)" "$good"
 expect_code "invalid CNI_CONTAINERID" 4 ADD "bad/id" "$(nspath e)" "$good"
+expect_code "a CNI_CONTAINERID of 300 characters" 4 ADD "$(printf 'a%.0s' $(seq 300))" "$(nspath e)" "$good"
+run_cni DEL "$(printf 'a%.0s' $(seq 300))" "" "$good" >/dev/null
+check "... whose DEL succeeds: no ADD took it, nothing is to be deleted" test "$(rc)" -eq 0
 expect_code "missing CNI_NETNS on ADD" 4 ADD c1 "" "$good"
 expect_code "a relative CNI_NETNS" 4 ADD c1 "netns/e" "$good"
 expect_code "CNI_IFNAME longer than 15 characters" 4 ADD c1 "$(nspath e)" "$good" CNI_IFNAME=eth0123456789abc
@@ -275,16 +278,22 @@ check "8 parallel DELs leave nothing behind" nothing_left
 
 # --- the pins lock: a pod is not wired while sockvxctl changes the node ---------
 # load, unload and accel hold an exclusive flock on the pin directory's parent;
-# ADD takes it shared, so it waits instead of attaching a program being re-pinned.
+# ADD takes it shared to register and attach, so it waits rather than attach a
+# program being re-pinned.
 newpod lk
-flock -x "$(dirname "$PIN")" sh -c "touch $SX_TMP/lk.held; sleep 2" &
+n_eps=$(endpoints | jq length)
+flock -x "$(dirname "$PIN")" sh -c "touch $SX_TMP/lk.held; while [ ! -e $SX_TMP/lk.release ]; do sleep 0.05; done" &
 lk_holder=$!
-for _ in $(seq 100); do [[ -e $SX_TMP/lk.held ]] && break; sleep 0.05; done
+for _ in $(seq 200); do [[ -e $SX_TMP/lk.held ]] && break; sleep 0.05; done
 (run_cni ADD lk "$(nspath lk)" "$good" >"$SX_TMP/lk.json" && touch "$SX_TMP/lk.done") &
 lk_add=$!
-sleep 1
-check "ADD waits while sockvxctl holds the node's pins" test ! -e "$SX_TMP/lk.done"
-check "... and has wired nothing yet" test "$(ip -n "sx${SX_ID}-lk" -br link show eth0 2>/dev/null)" = ""
+# The ADD waits once /proc/locks lists a blocked shared request ("->") on the
+# locked directory's inode.
+lk_waiting() { grep -qE -- "-> FLOCK +ADVISORY +READ +[0-9]+ [0-9a-f:]+:$(stat -c %i "$(dirname "$PIN")") " /proc/locks; }
+for _ in $(seq 200); do lk_waiting && break; sleep 0.05; done
+check "ADD waits while sockvxctl holds the node's pins" eval 'lk_waiting && test ! -e "$SX_TMP/lk.done"'
+check "... and has registered no address yet" test "$(endpoints | jq length)" -eq "$n_eps"
+touch "$SX_TMP/lk.release"
 wait "$lk_holder" "$lk_add"
 check "... then completes once they are released" jqt '.ips | length == 2' "$SX_TMP/lk.json"
 run_cni DEL lk "$(nspath lk)" "$good" >/dev/null

@@ -167,6 +167,29 @@ check "the same reload then succeeds" load_again
 check "... with new programs on the device" test "$(tc_prog sockvx_vxlan ingress)" != "$ovl_in"
 check "... and its IPv6 route back ($(sx_on 1 ip -6 route show proto 92 dev sockvx_vxlan | wc -l))" \
 	test "$(sx_on 1 ip -6 route show proto 92 dev sockvx_vxlan | wc -l)" -eq 1
+# A reload on another VXLAN port recreates the device. Failing after that, it
+# puts the earlier programs on the new device and says to load again.
+ovl_in=$(pinned_prog prog_from_overlay_v1)
+ovl_out=$(pinned_prog prog_to_overlay_v1)
+sx_on 1 sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+port_load() {
+	! sx_on 1 "$SOCKVXCTL" load --pin-dir "$(sx_node_pin 1)" --cgroup "$SX_CG/n1" --underlay ul0 \
+		--vxlan-port 4790 >/dev/null 2>"$SX_TMP/port-load.err"
+}
+check "a reload on a new VXLAN port that cannot route fails" port_load
+sx_on 1 sysctl -qw net.ipv6.conf.default.disable_ipv6=0
+check "... and says to load again" grep -q "load again" "$SX_TMP/port-load.err"
+now="$(tc_prog sockvx_vxlan ingress) $(tc_prog sockvx_vxlan egress)"
+check "... with the earlier programs on the recreated device ($now, pinned $ovl_in $ovl_out)" \
+	test "$now" = "$ovl_in $ovl_out"
+sx_on 1 sysctl -qw net.ipv6.conf.sockvx_vxlan.disable_ipv6=0
+port_back() {
+	sx_nctl 1 load --cgroup "$SX_CG/n1" --underlay ul0 --vxlan-port 4789 \
+		--pod-cidr 10.244.1.0/24,fd00:244:1::/64 >/dev/null
+}
+check "loading again on the cluster's port finishes" port_back
+check "... and traffic flows across nodes again" reach n1a 10.244.2.3
+check "... also over IPv6" reach n1a fd00:244:2::3
 check "load from another network namespace is refused" \
 	sh -c "! '$SOCKVXCTL' load --pin-dir '$(sx_node_pin 2)' --cgroup '$SX_CG/n2' 2>/dev/null"
 unload_node2() { sx_nctl 2 unload >/dev/null; }

@@ -99,51 +99,68 @@ static int detach_from_pod(int ifindex, void *arg)
 	return 0;
 }
 
-/* Puts a pinned program on a hook again; a program that was never pinned is skipped. */
+/* Puts a pinned program on a hook again. */
 static int reattach_pinned(const char *pin_dir, const char *pin, int ifindex,
 			   enum bpf_tc_attach_point point)
 {
 	int fd = sx_pin_open(pin_dir, pin, 1), r;
 
-	if (fd == -ENOENT)
-		return 0;
 	if (fd < 0)
 		return fd;
 	r = sx_tc_attach(ifindex, point, fd);
 	close(fd);
-	/* A device that is gone has nothing to put back. */
-	return r == -ENODEV ? 0 : r;
+	return r;
 }
 
 /*
  * An upgrade that fails part-way puts the earlier load's programs back where
  * it may have replaced them: they are still pinned, since the pins are
  * replaced only once every attachment succeeded. The netconf is written back
- * too. A VXLAN device this load created is deleted instead (see the caller).
+ * too. A VXLAN device this load created (there was none) is deleted by the
+ * caller; one it replaced (a new port or underlay) stays, gets the earlier
+ * programs and its routes, and the netconf describes it, but the load must
+ * run again to give it everything it had.
  */
-static void restore_previous(const char *pin_dir, const struct sx_netconf *old, bool vxlan_kept)
+static void restore_previous(const char *pin_dir, const struct sx_netconf *old,
+			     const struct sx_netconf *now, bool created)
 {
-	int from_pod_fd, r = 0;
+	struct sx_netconf put = *old;
+	bool replaced = false;
+	struct sx_link vx;
+	int from_pod_fd, r = 0, pr;
 
-	if (vxlan_kept && old->vxlan_ifindex) {
-		r = reattach_pinned(pin_dir, SX_PIN_PROG_FROM_OVERLAY, (int)old->vxlan_ifindex,
-				    BPF_TC_INGRESS);
+	if (!created && old->vxlan_ifindex) {
+		r = sx_link_get(SX_VXLAN_DEV, 0, &vx);
+		if (!r && (__u32)vx.ifindex != old->vxlan_ifindex) {
+			replaced = true;
+			put.vxlan_ifindex = (__u32)vx.ifindex;
+			put.vxlan_port = now->vxlan_port;
+			put.underlay_ip4 = now->underlay_ip4;
+		}
 		if (!r)
-			r = reattach_pinned(pin_dir, SX_PIN_PROG_TO_OVERLAY,
-					    (int)old->vxlan_ifindex, BPF_TC_EGRESS);
+			r = reattach_pinned(pin_dir, SX_PIN_PROG_FROM_OVERLAY, vx.ifindex,
+					    BPF_TC_INGRESS);
+		if (!r)
+			r = reattach_pinned(pin_dir, SX_PIN_PROG_TO_OVERLAY, vx.ifindex,
+					    BPF_TC_EGRESS);
 	}
 	from_pod_fd = sx_pin_open(pin_dir, SX_PIN_PROG_FROM_POD, 1);
-	if (from_pod_fd >= 0) {
-		int pr = for_each_wired_ifindex(pin_dir, attach_from_pod, &from_pod_fd);
-
-		r = r ? r : pr;
+	pr = from_pod_fd < 0 ? from_pod_fd :
+			       for_each_wired_ifindex(pin_dir, attach_from_pod, &from_pod_fd);
+	if (from_pod_fd >= 0)
 		close(from_pod_fd);
-	}
+	r = r ? r : pr;
 	if (!r)
-		r = sx_netconf_write(pin_dir, old);
+		r = sx_netconf_write(pin_dir, &put);
+	/* A replaced device lost the routes of the old one. */
+	if (!r && replaced)
+		r = sx_node_routes_install(pin_dir, &put);
 	if (r)
 		pr_warn("sockvxctl: the earlier tc programs could not all be put back (%s): "
 			"load again to finish the upgrade\n", strerror(-r));
+	else if (replaced)
+		pr_warn("sockvxctl: the earlier tc programs are back, on a VXLAN device recreated with the new settings: "
+			"load again to finish the upgrade\n");
 	else
 		pr_warn("sockvxctl: the earlier tc programs are back in place\n");
 }
@@ -273,7 +290,7 @@ out:
 	if (r && created)
 		sx_vxlan_delete();
 	if (r && upgrade)
-		restore_previous(pin_dir, &before, !created);
+		restore_previous(pin_dir, &before, &nc, created);
 	dataplane_bpf__destroy(skel);
 	return r;
 }
@@ -299,6 +316,9 @@ int sx_dataplane_unload(const char *pin_dir, bool force)
 	if (r)
 		pr_warn("sockvxctl: cannot detach from_pod from every pod interface: %s\n",
 			strerror(-r));
+	/* Pods whose from_pod stays attached still reach other nodes, until a retry finishes. */
+	if (r && !force)
+		return r;
 	if (nc.vxlan_ifindex) {
 		/* Its routes, addresses and tc filters go with it. */
 		int vr = sx_vxlan_delete();

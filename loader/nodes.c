@@ -121,9 +121,15 @@ static int local_addrs_add(struct local_addrs *l, const struct sx_endpoint_key *
 	return 0;
 }
 
+/*
+ * Wired pods only: their addresses come from this node's pod CIDR and its
+ * VXLAN path. A socket-only endpoint (chained after another CNI) has an
+ * address the other plugin's IPAM chose, which may well lie in a CIDR that
+ * Kubernetes gave another node, and the overlay never carries it.
+ */
 static int add_local_pod(const struct sx_endpoint_key *key, const struct sx_endpoint *ep, void *arg)
 {
-	return ep->flags & SX_EP_F_LOCAL ? local_addrs_add(arg, key) : 0;
+	return (ep->flags & SX_EP_F_LOCAL) && ep->ifindex ? local_addrs_add(arg, key) : 0;
 }
 
 static int local_addrs_read(const struct node_table *t, struct local_addrs *l)
@@ -435,7 +441,7 @@ int sx_node_sync(const char *pin_dir, const char *path, const char *node_name)
 	struct local_addrs local = { 0 };
 	char addr[INET6_ADDRSTRLEN], cidr[64];
 	struct node_table t;
-	size_t n_want = 0, n_cur = 0, skipped = 0, i;
+	size_t n_want = 0, n_cur = 0, skipped = 0, conflicts = 0, kept, i;
 	char err[256] = "", *json;
 	int r;
 
@@ -453,17 +459,25 @@ int sx_node_sync(const char *pin_dir, const char *path, const char *node_name)
 			strcmp(path, "-") ? path : "stdin", err);
 		goto out;
 	}
+	/*
+	 * A CIDR over this node's own addresses is left out, with a warning, and
+	 * the rest applied: one misconfigured node must not freeze the table for
+	 * every other.
+	 */
 	r = local_addrs_read(&t, &local);
-	for (i = 0; !r && i < n_want; i++) {
+	for (i = 0, kept = 0; !r && i < n_want; i++) {
 		if ((mine = local_addr_in(&local, &want[i].cidr))) {
-			pr_warn("sockvxctl: node sync: node %s claims %s, which holds %s of this node's pod network (nothing was changed)\n",
+			pr_warn("sockvxctl: node sync: node %s claims %s, which holds %s of this node's pod network: left out\n",
 				want[i].node, sx_format_cidr(&want[i].cidr, cidr, sizeof(cidr)),
 				sx_format_endpoint(mine, addr, sizeof(addr)));
-			r = -EINVAL;
+			conflicts++;
+			continue;
 		}
+		want[kept++] = want[i];
 	}
 	if (r)
 		goto out;
+	n_want = kept;
 	r = table_read(&t, &cur, &n_cur);
 	if (!r)
 		r = sx_node_diff(cur, n_cur, want, n_want, &d);
@@ -475,8 +489,8 @@ int sx_node_sync(const char *pin_dir, const char *path, const char *node_name)
 	if (!r)
 		r = nodes_recount(&t);
 	if (!r)
-		printf("node sync: %zu added or changed, %zu removed, %zu unchanged, %zu node(s) not ready\n",
-		       d.n_upsert, d.n_del, d.unchanged, skipped);
+		printf("node sync: %zu added or changed, %zu removed, %zu unchanged, %zu node(s) not ready, %zu CIDR(s) left out\n",
+		       d.n_upsert, d.n_del, d.unchanged, skipped, conflicts);
 out:
 	sx_node_diff_free(&d);
 	free(local.a);

@@ -106,7 +106,8 @@ void sx_map_undo_forget(struct sx_map_undo *u)
 
 void sx_map_undo(struct sx_map_undo *u)
 {
-	for (int i = 0; u->how && i < u->n; i++) {
+	/* Newest first: a key given twice ends with the value it had before either write. */
+	for (int i = u->n - 1; u->how && i >= 0; i--) {
 		const void *key = u->keys + (size_t)i * u->key_size;
 
 		if (u->how[i] == SX_UNDO_ADDED)

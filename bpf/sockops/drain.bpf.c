@@ -45,12 +45,16 @@ static __always_inline __u64 sx_quiet_for(const struct sx_sock_key *key)
 {
 	struct sx_dir_state *in;
 	struct sx_sock_key peer;
+	__u64 last, now;
 
 	sx_sock_key_reverse(key, &peer);
 	in = bpf_map_lookup_elem(&sx_dirstate_v1, &peer);
 	if (!in || !in->attempts)
 		return ~0ULL;
-	return bpf_ktime_get_ns() - in->last_redirect_ns;
+	/* The stamp first, then the clock: a sender stamping in between is "now", not ages ago. */
+	last = __sync_fetch_and_add(&in->last_redirect_ns, 0);
+	now = bpf_ktime_get_ns();
+	return now > last ? now - last : 0;
 }
 
 static __always_inline int sx_psock_shared(struct sk_psock *psock)

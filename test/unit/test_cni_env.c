@@ -316,6 +316,29 @@ static void test_container_id_in_env(void **state)
 	}
 }
 
+/* No ADD takes an ID over the limit, so a DEL of one succeeds: there is nothing to delete. */
+static void test_long_container_id_only_for_del(void **state)
+{
+	char id[SX_CNI_CONTAINER_ID_MAX + 2];
+	const char *bad = "a/b";
+
+	memset(id, 'a', sizeof(id) - 1);
+	id[sizeof(id) - 1] = '\0';
+	{
+		const struct env_case cases[] = {
+			{ "ADD long", { "ADD", id, GOOD_NS, "eth0", NULL, GOOD_PATH }, SX_CNI_E_ENV,
+			  "CNI_CONTAINERID" },
+			{ "CHECK long", { "CHECK", id, GOOD_NS, "eth0", NULL, GOOD_PATH }, SX_CNI_E_ENV,
+			  "CNI_CONTAINERID" },
+			{ "DEL long", { "DEL", id, GOOD_NS, "eth0", NULL, GOOD_PATH }, 0, NULL },
+			{ "DEL bad characters", { "DEL", bad, GOOD_NS, "eth0", NULL, GOOD_PATH },
+			  SX_CNI_E_ENV, "CNI_CONTAINERID" },
+		};
+
+		run_env_cases(cases, ARRAY_LEN(cases));
+	}
+}
+
 static const struct {
 	const char *name;
 	int valid;
@@ -438,6 +461,7 @@ int main(void)
 		cmocka_unit_test_setup(test_netns_must_be_absolute, clear_env),
 		cmocka_unit_test(test_valid_container_id),
 		cmocka_unit_test_setup(test_container_id_in_env, clear_env),
+		cmocka_unit_test_setup(test_long_container_id_only_for_del, clear_env),
 		cmocka_unit_test(test_valid_ifname),
 		cmocka_unit_test_setup(test_ifname_in_env, clear_env),
 		cmocka_unit_test_setup(test_invalid_values_are_quoted_boundedly, clear_env),
