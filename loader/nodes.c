@@ -98,7 +98,7 @@ static int cidr_holds(const struct sx_cidr_key *c, const struct sx_endpoint_key 
 
 /*
  * The addresses no remote node's CIDR may hold: this node's own pod-network
- * addresses and its pods'. A remote CIDR over them would be an IPAM overlap:
+ * addresses and its wired pods'. A remote CIDR over them would be an IPAM overlap:
  * the pods it names across the overlay would be unreachable behind ours.
  */
 struct local_addrs {
