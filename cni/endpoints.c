@@ -42,9 +42,11 @@ int sx_cni_node_ready(const char *pin_dir, bool main_mode, char *why, size_t len
  * The node's pins lock, shared (loader/pins.h), held only while a verb reads
  * or writes the pinned map and programs: a few milliseconds, so that a load
  * never waits long behind pod churn, yet never re-pins from_pod or removes
- * the pins half-way through a pod's wiring. -1 when the pin directory's
- * parent is missing (nothing loaded: opening the pins fails next) or, for the
- * removals, which are best effort, when the lock cannot be taken.
+ * the pins half-way through a pod's wiring. Returns the lock's fd, or
+ * -errno: -ENOENT when the pin directory's parent is missing (nothing is
+ * loaded, and opening the pins fails next), which no caller treats as an
+ * error; any other failure is one for ADD and CHECK (err set), while the
+ * removals, which are best effort, go on without the lock (err NULL).
  */
 static int hold_pins(const char *pin_dir, struct sx_cni_error *err)
 {
@@ -66,7 +68,11 @@ static int open_endpoints(const char *pin_dir, struct sx_cni_error *err)
 {
 	int fd = sx_pin_open(pin_dir, SX_MAP_ENDPOINTS, 1);
 
-	if (fd < 0)
+	/* Gone since the verb found sockvx loaded: an unload ran in between. */
+	if (fd == -ENOENT)
+		sx_cni_fail(err, SX_CNI_E_TRY_AGAIN, "sockvx is not loaded on this node",
+			    "%s/%s is gone: sockvx was unloaded meanwhile", pin_dir, SX_MAP_ENDPOINTS);
+	else if (fd < 0)
 		sx_cni_fail(err, SX_CNI_E_DATAPLANE, "cannot open the endpoint map", "%s/%s: %s",
 			    pin_dir, SX_MAP_ENDPOINTS, strerror(-fd));
 	return fd;

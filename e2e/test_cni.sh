@@ -282,8 +282,11 @@ check "8 parallel DELs leave nothing behind" nothing_left
 # program being re-pinned.
 newpod lk
 n_eps=$(endpoints | jq length)
-flock -x "$(dirname "$PIN")" sh -c "touch $SX_TMP/lk.held; while [ ! -e $SX_TMP/lk.release ]; do sleep 0.05; done" &
+# -o: the lock is flock's own, so killing it (the clean-up does) releases it.
+flock -x -o "$(dirname "$PIN")" sh -c 'touch "$1/lk.held"; i=0
+	while [ ! -e "$1/lk.release" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done' sh "$SX_TMP" &
 lk_holder=$!
+SX_BG_PIDS+=("$lk_holder")
 for _ in $(seq 200); do [[ -e $SX_TMP/lk.held ]] && break; sleep 0.05; done
 (run_cni ADD lk "$(nspath lk)" "$good" >"$SX_TMP/lk.json" && touch "$SX_TMP/lk.done") &
 lk_add=$!

@@ -167,8 +167,10 @@ check "the same reload then succeeds" load_again
 check "... with new programs on the device" test "$(tc_prog sockvx_vxlan ingress)" != "$ovl_in"
 check "... and its IPv6 route back ($(sx_on 1 ip -6 route show proto 92 dev sockvx_vxlan | wc -l))" \
 	test "$(sx_on 1 ip -6 route show proto 92 dev sockvx_vxlan | wc -l)" -eq 1
-# A reload on another VXLAN port recreates the device. Failing after that, it
-# puts the earlier programs on the new device and says to load again.
+# A reload on another VXLAN port recreates the device. With IPv6 off for new
+# devices, the new one cannot take the node's IPv6 address and the reload
+# fails there: it puts the earlier programs on the new device (not on the old
+# one, which is gone) and says to load again.
 ovl_in=$(pinned_prog prog_from_overlay_v1)
 ovl_out=$(pinned_prog prog_to_overlay_v1)
 sx_on 1 sysctl -qw net.ipv6.conf.default.disable_ipv6=1
@@ -176,7 +178,7 @@ port_load() {
 	! sx_on 1 "$SOCKVXCTL" load --pin-dir "$(sx_node_pin 1)" --cgroup "$SX_CG/n1" --underlay ul0 \
 		--vxlan-port 4790 >/dev/null 2>"$SX_TMP/port-load.err"
 }
-check "a reload on a new VXLAN port that cannot route fails" port_load
+check "a reload on a new VXLAN port whose device cannot take IPv6 fails" port_load
 sx_on 1 sysctl -qw net.ipv6.conf.default.disable_ipv6=0
 check "... and says to load again" grep -q "load again" "$SX_TMP/port-load.err"
 now="$(tc_prog sockvx_vxlan ingress) $(tc_prog sockvx_vxlan egress)"
@@ -190,6 +192,18 @@ port_back() {
 check "loading again on the cluster's port finishes" port_back
 check "... and traffic flows across nodes again" reach n1a 10.244.2.3
 check "... also over IPv6" reach n1a fd00:244:2::3
+# Without --pod-cidr, a recreated device gets the node's addresses from the
+# netconf: its routes to other nodes need them as their source.
+port_only() { sx_nctl 1 load --cgroup "$SX_CG/n1" --underlay ul0 --vxlan-port 4790 >/dev/null; }
+vx_state() {
+	echo "$(sx_on 1 ip -br addr show dev sockvx_vxlan | grep -o '10.244.1.1/[0-9]*\|fd00:244:1::1/[0-9]*' | tr '\n' ' ')$(routes_via_vxlan)"
+}
+routes_via_vxlan() { { sx_on 1 ip route show proto 92 dev sockvx_vxlan; sx_on 1 ip -6 route show proto 92 dev sockvx_vxlan; } | wc -l; }
+before_vx=$(vx_state)
+check "a reload on another VXLAN port alone succeeds" port_only
+check "... and the new device has the node's addresses and routes ($(vx_state); before: $before_vx)" test "$(vx_state)" = "$before_vx"
+check "back on the cluster's port" port_back
+check "... traffic flows across nodes" reach n1a 10.244.2.3
 check "load from another network namespace is refused" \
 	sh -c "! '$SOCKVXCTL' load --pin-dir '$(sx_node_pin 2)' --cgroup '$SX_CG/n2' 2>/dev/null"
 unload_node2() { sx_nctl 2 unload >/dev/null; }

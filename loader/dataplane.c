@@ -113,67 +113,108 @@ static int reattach_pinned(const char *pin_dir, const char *pin, int ifindex,
 }
 
 /*
+ * Puts the node's pod-network addresses on the VXLAN device: those given to
+ * this load (o, may be NULL), else those of the netconf. A device created or
+ * recreated by a load without --pod-cidr needs them back: they are the
+ * source of the routes to other nodes' pod CIDRs.
+ */
+static int add_router_addrs(int ifindex, const struct sx_overlay_opts *o,
+			    const struct sx_netconf *nc)
+{
+	struct sx_endpoint_key r4 = { .family = SX_AF_INET }, r6 = { .family = SX_AF_INET6 };
+	int r = 0;
+
+	if (o && o->router4.family)
+		r4 = o->router4;
+	else if (nc->router_ip4)
+		r4.ip.addr[0] = nc->router_ip4;
+	else
+		r4.family = 0;
+	if (o && o->router6.family)
+		r6 = o->router6;
+	else if (nc->router_ip6.addr[0] | nc->router_ip6.addr[1] | nc->router_ip6.addr[2] |
+		 nc->router_ip6.addr[3])
+		r6.ip = nc->router_ip6;
+	else
+		r6.family = 0;
+	if (r4.family)
+		r = sx_addr_add(ifindex, &r4);
+	if (!r && r6.family)
+		r = sx_addr_add(ifindex, &r6);
+	return r;
+}
+
+/*
  * An upgrade that fails part-way puts the earlier load's programs back where
  * it may have replaced them: they are still pinned, since the pins are
  * replaced only once every attachment succeeded. The netconf is written back
  * too. A VXLAN device this load created (there was none) is deleted by the
- * caller; one it replaced (a new port or underlay) stays, gets the earlier
- * programs and its routes, and the netconf describes it, but the load must
- * run again to give it everything it had.
+ * caller; one it replaced (replaced_ifindex: a new port or underlay) stays,
+ * gets the earlier programs, the node's addresses and its routes, and the
+ * netconf describes it, but the load must run again to finish.
  */
 static void restore_previous(const char *pin_dir, const struct sx_netconf *old,
-			     const struct sx_netconf *now, bool created)
+			     const struct sx_netconf *now, bool created, int replaced_ifindex)
 {
 	struct sx_netconf put = *old;
-	bool replaced = false;
-	struct sx_link vx;
-	int from_pod_fd, r = 0, pr;
+	int from_pod_fd, r = 0, step, vx = (int)old->vxlan_ifindex;
 
-	if (!created && old->vxlan_ifindex) {
-		r = sx_link_get(SX_VXLAN_DEV, 0, &vx);
-		if (!r && (__u32)vx.ifindex != old->vxlan_ifindex) {
-			replaced = true;
-			put.vxlan_ifindex = (__u32)vx.ifindex;
-			put.vxlan_port = now->vxlan_port;
-			put.underlay_ip4 = now->underlay_ip4;
-		}
-		if (!r)
-			r = reattach_pinned(pin_dir, SX_PIN_PROG_FROM_OVERLAY, vx.ifindex,
-					    BPF_TC_INGRESS);
-		if (!r)
-			r = reattach_pinned(pin_dir, SX_PIN_PROG_TO_OVERLAY, vx.ifindex,
-					    BPF_TC_EGRESS);
+	/* Every step is tried whatever failed before it; the first error is reported. */
+	if (replaced_ifindex) {
+		vx = replaced_ifindex;
+		put.vxlan_ifindex = (__u32)replaced_ifindex;
+		put.vxlan_port = now->vxlan_port;
+		put.underlay_ip4 = now->underlay_ip4;
+	}
+	if (!created && vx) {
+		step = reattach_pinned(pin_dir, SX_PIN_PROG_FROM_OVERLAY, vx, BPF_TC_INGRESS);
+		r = r ? r : step;
+		step = reattach_pinned(pin_dir, SX_PIN_PROG_TO_OVERLAY, vx, BPF_TC_EGRESS);
+		r = r ? r : step;
+	}
+	if (replaced_ifindex) {
+		step = add_router_addrs(vx, NULL, &put);
+		r = r ? r : step;
 	}
 	from_pod_fd = sx_pin_open(pin_dir, SX_PIN_PROG_FROM_POD, 1);
-	pr = from_pod_fd < 0 ? from_pod_fd :
-			       for_each_wired_ifindex(pin_dir, attach_from_pod, &from_pod_fd);
+	step = from_pod_fd < 0 ? from_pod_fd :
+				 for_each_wired_ifindex(pin_dir, attach_from_pod, &from_pod_fd);
 	if (from_pod_fd >= 0)
 		close(from_pod_fd);
-	r = r ? r : pr;
-	if (!r)
-		r = sx_netconf_write(pin_dir, &put);
+	r = r ? r : step;
+	/* from_pod sends to the device the netconf names: it must name the live one. */
+	step = sx_netconf_write(pin_dir, &put);
+	r = r ? r : step;
 	/* A replaced device lost the routes of the old one. */
-	if (!r && replaced)
-		r = sx_node_routes_install(pin_dir, &put);
+	if (!step && replaced_ifindex) {
+		step = sx_node_routes_install(pin_dir, &put);
+		r = r ? r : step;
+	}
 	if (r)
 		pr_warn("sockvxctl: the earlier tc programs could not all be put back (%s): "
 			"load again to finish the upgrade\n", strerror(-r));
-	else if (replaced)
+	else if (replaced_ifindex)
 		pr_warn("sockvxctl: the earlier tc programs are back, on a VXLAN device recreated with the new settings: "
 			"load again to finish the upgrade\n");
 	else
 		pr_warn("sockvxctl: the earlier tc programs are back in place\n");
 }
 
-/* The overlay part of a load: the device, its addresses and programs, the netconf. */
+/*
+ * The overlay part of a load: the device, its addresses and programs, the
+ * netconf. *created: there was no device before; *replaced_ifindex: the
+ * earlier load's device was replaced by one with other settings (its ifindex).
+ */
 static int overlay_setup(const char *pin_dir, const struct sx_overlay_opts *o,
-			 struct dataplane_bpf *skel, struct sx_netconf *nc, bool *created)
+			 struct dataplane_bpf *skel, struct sx_netconf *nc, bool *created,
+			 int *replaced_ifindex)
 {
 	struct sx_vxlan_spec spec = { 0 };
 	struct sx_link underlay, vx;
 	int r;
 
 	*created = false;
+	*replaced_ifindex = 0;
 	if (o->underlay) {
 		r = sx_link_get(o->underlay, 0, &underlay);
 		if (r) {
@@ -200,6 +241,8 @@ static int overlay_setup(const char *pin_dir, const struct sx_overlay_opts *o,
 		r = sx_vxlan_ensure(&spec, &vx);
 		if (r)
 			return r;
+		if (!*created && nc->vxlan_ifindex && (__u32)vx.ifindex != nc->vxlan_ifindex)
+			*replaced_ifindex = vx.ifindex;
 		nc->underlay_ip4 = spec.local_ip4;
 		nc->vxlan_port = spec.port;
 	} else {
@@ -211,9 +254,8 @@ static int overlay_setup(const char *pin_dir, const struct sx_overlay_opts *o,
 			return -ENODEV;
 		}
 	}
-	if (o->router4.family && (r = sx_addr_add(vx.ifindex, &o->router4)))
-		return r;
-	if (o->router6.family && (r = sx_addr_add(vx.ifindex, &o->router6)))
+	r = add_router_addrs(vx.ifindex, o, nc);
+	if (r)
 		return r;
 	r = sx_tc_attach(vx.ifindex, BPF_TC_INGRESS, bpf_program__fd(skel->progs.sx_from_overlay));
 	if (!r)
@@ -236,6 +278,7 @@ int sx_dataplane_load(const char *pin_dir, const struct sx_overlay_opts *o)
 	struct dataplane_bpf *skel;
 	struct sx_netconf nc, before;
 	bool created = false, upgrade;
+	int replaced_ifindex = 0;
 	int r, from_pod_fd;
 
 	r = sx_netconf_read(pin_dir, &nc);
@@ -259,7 +302,7 @@ int sx_dataplane_load(const char *pin_dir, const struct sx_overlay_opts *o)
 	}
 	nc.netns_ino = sx_current_netns();
 	if (o->underlay || nc.vxlan_ifindex) {
-		r = overlay_setup(pin_dir, o, skel, &nc, &created);
+		r = overlay_setup(pin_dir, o, skel, &nc, &created, &replaced_ifindex);
 		if (r)
 			goto out;
 	}
@@ -290,7 +333,7 @@ out:
 	if (r && created)
 		sx_vxlan_delete();
 	if (r && upgrade)
-		restore_previous(pin_dir, &before, &nc, created);
+		restore_previous(pin_dir, &before, &nc, created, replaced_ifindex);
 	dataplane_bpf__destroy(skel);
 	return r;
 }
