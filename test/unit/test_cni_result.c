@@ -20,14 +20,22 @@
 /* A result is about 17 KiB: the tests keep theirs out of cmocka's stack. */
 static struct sx_cni_result res, again;
 
-static int parse_text(const char *text, struct sx_cni_result *r, char *why, size_t len)
+/* A test's JSON text, decoded; a typo in the test itself fails it. */
+static json_t *test_json(const char *text)
 {
 	json_error_t jerr;
 	json_t *obj = json_loads(text, JSON_DECODE_ANY, &jerr);
-	int rc;
 
 	if (!obj)
 		fail_msg("bad test JSON: %s: %s", text, jerr.text);
+	return obj;
+}
+
+static int parse_text(const char *text, struct sx_cni_result *r, char *why, size_t len)
+{
+	json_t *obj = test_json(text);
+	int rc;
+
 	why[0] = '\0';
 	rc = sx_cni_result_parse(obj, r, why, len);
 	/* The result holds its own reference to what it keeps. */
@@ -308,12 +316,9 @@ static void test_parse_limits(void **state)
 static int sandbox_addrs(const char *text, struct sx_endpoint_key *keys, int max, char *why,
 			 size_t len)
 {
-	json_error_t jerr;
-	json_t *obj = json_loads(text, JSON_DECODE_ANY, &jerr);
+	json_t *obj = test_json(text);
 	int n;
 
-	if (!obj)
-		fail_msg("bad test JSON: %s: %s", text, jerr.text);
 	why[0] = '\0';
 	n = sx_cni_result_sandbox_addrs(obj, keys, max, why, len);
 	json_decref(obj);
