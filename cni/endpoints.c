@@ -78,19 +78,30 @@ static int open_endpoints(const char *pin_dir, struct sx_cni_error *err)
 	return fd;
 }
 
+/* The endpoint map, opened under the pins lock (*lock, for release_pins); -1 with err set. */
+static int open_endpoints_locked(const char *pin_dir, int *lock, struct sx_cni_error *err)
+{
+	int fd;
+
+	*lock = hold_pins(pin_dir, err);
+	if (*lock < 0 && *lock != -ENOENT)
+		return -1;
+	fd = open_endpoints(pin_dir, err);
+	if (fd < 0) {
+		release_pins(*lock);
+		return -1;
+	}
+	return fd;
+}
+
 int sx_cni_endpoints_add(const char *pin_dir, const struct sx_endpoint_key *keys, int n,
 			 const struct sx_endpoint *ep, struct sx_cni_error *err)
 {
-	int lock = hold_pins(pin_dir, err), fd, r;
+	int lock, fd = open_endpoints_locked(pin_dir, &lock, err), r;
 	struct sx_map_undo undo;
 
-	if (lock < 0 && lock != -ENOENT)
+	if (fd < 0)
 		return err->code;
-	fd = open_endpoints(pin_dir, err);
-	if (fd < 0) {
-		release_pins(lock);
-		return err->code;
-	}
 	/* An entry left by a pod that had the address before is stale: replace it. */
 	r = sx_map_add_all(fd, keys, sizeof(keys[0]), ep, sizeof(*ep), n, NULL, "endpoint",
 			   BPF_ANY, &undo);
@@ -168,18 +179,13 @@ static __u32 pinned_prog_id(const char *pin_dir)
 int sx_cni_endpoints_check(const char *pin_dir, const struct sx_endpoint_key *keys, int n,
 			   const struct sx_endpoint *ep, struct sx_cni_error *err)
 {
-	int lock = hold_pins(pin_dir, err), fd, i;
+	int lock, fd = open_endpoints_locked(pin_dir, &lock, err), i;
 	struct sx_endpoint cur;
 	char ip[64];
 	__u32 want, have;
 
-	if (lock < 0 && lock != -ENOENT)
+	if (fd < 0)
 		return err->code;
-	fd = open_endpoints(pin_dir, err);
-	if (fd < 0) {
-		release_pins(lock);
-		return err->code;
-	}
 	for (i = 0; i < n; i++) {
 		sx_format_endpoint(&keys[i], ip, sizeof(ip));
 		if (bpf_map_lookup_elem(fd, &keys[i], &cur))

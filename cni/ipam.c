@@ -290,18 +290,18 @@ static int plugin_failed(const char *type, const char *command, const char *out,
 
 /*
  * GC and STATUS came with 1.1.0: a plugin that speaks an older version at most
- * has neither, and skipping the call is the right answer, not an error.
+ * has neither, and skipping the call (said at info) is the right answer, not
+ * an error.
  */
-static bool predates_command(const struct sx_ipam_call *call, const char *version)
+static bool predates_command(const char *type, const struct sx_ipam_call *call,
+			     const char *version)
 {
-	return version && sx_cni_version_parse(version) < SX_CNI_V(1, 1, 0) &&
-	       (!strcmp(call->command, "GC") || !strcmp(call->command, "STATUS"));
-}
-
-static void log_skipped(const char *type, const struct sx_ipam_call *call, const char *version)
-{
+	if (!version || sx_cni_version_parse(version) >= SX_CNI_V(1, 1, 0) ||
+	    (strcmp(call->command, "GC") && strcmp(call->command, "STATUS")))
+		return false;
 	pr_info("sockvx: %s speaks cniVersion %s at most, which has no %s; not delegated\n", type,
 		version, call->command);
+	return true;
 }
 
 int sx_ipam_exec(const struct sx_cni_env *env, const struct sx_cni_conf *conf,
@@ -321,10 +321,8 @@ int sx_ipam_exec(const struct sx_cni_env *env, const struct sx_cni_conf *conf,
 	if (!envp)
 		return sx_cni_fail(err, SX_CNI_E_IO, "out of memory", NULL);
 	version = memo_get(conf, path);
-	if (predates_command(call, version)) {
-		log_skipped(type, call, version);
+	if (predates_command(type, call, version))
 		goto out;
-	}
 	/*
 	 * At most twice: as configured (or as remembered), then in a version
 	 * the plugin says it speaks.
@@ -352,10 +350,8 @@ int sx_ipam_exec(const struct sx_cni_env *env, const struct sx_cni_conf *conf,
 				pr_info("sockvx: %s speaks cniVersion %s at most; delegating with it\n",
 					type, version);
 				memo_put(conf, path, version);
-				if (predates_command(call, version)) {
-					log_skipped(type, call, version);
+				if (predates_command(type, call, version))
 					goto out;
-				}
 				continue;
 			}
 		}

@@ -193,21 +193,6 @@ out:
 	return run->err.code;
 }
 
-/* The addresses of the container's interface in a result: those of a sandbox interface. */
-static int sandbox_ips(const struct sx_cni_result *res, struct sx_endpoint_key *keys, int max)
-{
-	int i, n = 0;
-
-	for (i = 0; i < res->n_ips && n < max; i++) {
-		int f = res->ips[i].iface;
-
-		/* Without an interface index the address is the container's (IPAM-style result). */
-		if (f < 0 || res->ifaces[f].sandbox[0])
-			keys[n++] = res->ips[i].addr;
-	}
-	return n;
-}
-
 static int parse_prev_result(struct sx_cni_run *run, struct sx_cni_result *prev)
 {
 	char why[256];
@@ -436,6 +421,7 @@ static int check_main(struct sx_cni_run *run, const struct sx_attachment *rec,
 	struct sx_endpoint ep = { .flags = SX_EP_F_LOCAL };
 	struct sx_endpoint_key keys[SX_STORE_MAX_IPS];
 	struct sx_link host;
+	int n;
 
 	if (sx_ipam_exec(&run->env, conf, &call, NULL, &run->err))
 		return run->err.code;
@@ -445,8 +431,10 @@ static int check_main(struct sx_cni_run *run, const struct sx_attachment *rec,
 		return run->err.code;
 	ep.ifindex = rec->host_ifindex;
 	prev_mac(prev, run->env.ifname, ep.pod_mac);
-	return sx_cni_endpoints_check(conf->pin_dir, keys, sandbox_ips(prev, keys, SX_STORE_MAX_IPS),
-				      &ep, &run->err);
+	n = prev_sandbox_addrs(run, keys);
+	if (n < 0)
+		return run->err.code;
+	return sx_cni_endpoints_check(conf->pin_dir, keys, n, &ep, &run->err);
 }
 
 int sx_cni_check(struct sx_cni_run *run)

@@ -277,7 +277,7 @@ wait "${pids[@]}"
 check "8 parallel DELs leave nothing behind" nothing_left
 
 # --- the pins lock: a pod is not wired while sockvxctl changes the node ---------
-# load, unload and accel hold an exclusive flock on the pin directory's parent;
+# every sockvxctl command that changes state holds an exclusive flock on the pin directory's parent;
 # ADD takes it shared to register and attach, so it waits rather than attach a
 # program being re-pinned.
 newpod lk

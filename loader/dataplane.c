@@ -121,22 +121,14 @@ static int reattach_pinned(const char *pin_dir, const char *pin, int ifindex,
 static int add_router_addrs(int ifindex, const struct sx_overlay_opts *o,
 			    const struct sx_netconf *nc)
 {
-	struct sx_endpoint_key r4 = { .family = SX_AF_INET }, r6 = { .family = SX_AF_INET6 };
+	struct sx_endpoint_key r4, r6;
 	int r = 0;
 
+	sx_netconf_routers(nc, &r4, &r6);
 	if (o && o->router4.family)
 		r4 = o->router4;
-	else if (nc->router_ip4)
-		r4.ip.addr[0] = nc->router_ip4;
-	else
-		r4.family = 0;
 	if (o && o->router6.family)
 		r6 = o->router6;
-	else if (nc->router_ip6.addr[0] | nc->router_ip6.addr[1] | nc->router_ip6.addr[2] |
-		 nc->router_ip6.addr[3])
-		r6.ip = nc->router_ip6;
-	else
-		r6.family = 0;
 	if (r4.family)
 		r = sx_addr_add(ifindex, &r4);
 	if (!r && r6.family)

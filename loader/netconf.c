@@ -17,6 +17,23 @@ __u64 sx_current_netns(void)
 	return stat("/proc/self/ns/net", &st) ? 0 : (__u64)st.st_ino;
 }
 
+void sx_netconf_routers(const struct sx_netconf *nc, struct sx_endpoint_key *r4,
+			struct sx_endpoint_key *r6)
+{
+	const struct sx_ip *ip6 = &nc->router_ip6;
+
+	memset(r4, 0, sizeof(*r4));
+	memset(r6, 0, sizeof(*r6));
+	if (nc->router_ip4) {
+		r4->family = SX_AF_INET;
+		r4->ip.addr[0] = nc->router_ip4;
+	}
+	if (ip6->addr[0] | ip6->addr[1] | ip6->addr[2] | ip6->addr[3]) {
+		r6->family = SX_AF_INET6;
+		r6->ip = *ip6;
+	}
+}
+
 int sx_netconf_read(const char *pin_dir, struct sx_netconf *nc)
 {
 	__u32 zero = 0;

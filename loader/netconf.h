@@ -9,6 +9,12 @@
 #include "sockvx_abi.h"
 /* The inode of this process's network namespace, 0 if unknown. */
 __u64 sx_current_netns(void);
+/*
+ * The node's own pod-network addresses in the netconf, as endpoint keys;
+ * family 0 for a family the node has none of.
+ */
+void sx_netconf_routers(const struct sx_netconf *nc, struct sx_endpoint_key *r4,
+			struct sx_endpoint_key *r6);
 /* Reads the node's netconf (zeroed when absent). 0 or -errno. */
 int sx_netconf_read(const char *pin_dir, struct sx_netconf *nc);
 /* Writes the node's netconf. 0 or -errno. */

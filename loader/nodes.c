@@ -69,33 +69,6 @@ static struct sx_ip route_source(const struct sx_netconf *nc, const struct sx_ci
 	return src;
 }
 
-/* An address as the tunnel map's keys hold it: IPv4 as IPv4-mapped IPv6. */
-static struct sx_ip cidr_form(const struct sx_endpoint_key *a)
-{
-	struct sx_ip ip = a->ip;
-
-	if (a->family == SX_AF_INET) {
-		memset(&ip, 0, sizeof(ip));
-		ip.addr[2] = htonl(0xffff);
-		ip.addr[3] = a->ip.addr[0];
-	}
-	return ip;
-}
-
-static int cidr_holds(const struct sx_cidr_key *c, const struct sx_endpoint_key *a)
-{
-	struct sx_ip ip = cidr_form(a);
-	__u32 bits, i, mask;
-
-	for (i = 0; i < 4; i++) {
-		bits = c->prefixlen > i * 32 ? c->prefixlen - i * 32 : 0;
-		mask = bits >= 32 ? 0xffffffffu : bits ? ~(0xffffffffu >> bits) : 0;
-		if ((ntohl(ip.addr[i]) & mask) != (ntohl(c->ip.addr[i]) & mask))
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * The addresses no remote node's CIDR may hold: this node's own pod-network
  * addresses and its wired pods'. A remote CIDR over them would be an IPAM overlap:
@@ -134,19 +107,14 @@ static int add_local_pod(const struct sx_endpoint_key *key, const struct sx_endp
 
 static int local_addrs_read(const struct node_table *t, struct local_addrs *l)
 {
-	struct sx_endpoint_key router = { .family = SX_AF_INET };
+	struct sx_endpoint_key r4, r6;
 	int fd, r = 0;
 
-	if (t->nc.router_ip4) {
-		router.ip.addr[0] = t->nc.router_ip4;
-		r = local_addrs_add(l, &router);
-	}
-	if (!r && (t->nc.router_ip6.addr[0] | t->nc.router_ip6.addr[1] | t->nc.router_ip6.addr[2] |
-		   t->nc.router_ip6.addr[3])) {
-		router.family = SX_AF_INET6;
-		router.ip = t->nc.router_ip6;
-		r = local_addrs_add(l, &router);
-	}
+	sx_netconf_routers(&t->nc, &r4, &r6);
+	if (r4.family)
+		r = local_addrs_add(l, &r4);
+	if (!r && r6.family)
+		r = local_addrs_add(l, &r6);
 	fd = r ? r : sx_pin_open(t->pin_dir, SX_MAP_ENDPOINTS, 1);
 	if (fd >= 0) {
 		r = sx_endpoint_map_walk(fd, add_local_pod, l);
@@ -166,7 +134,7 @@ static const struct sx_endpoint_key *local_addr_in(const struct local_addrs *l,
 	size_t i;
 
 	for (i = 0; i < l->n; i++)
-		if (cidr_holds(c, &l->a[i]))
+		if (sx_cidr_holds(c, &l->a[i]))
 			return &l->a[i];
 	return NULL;
 }

@@ -152,6 +152,25 @@ static int cidr_overlaps_v4mapped(const struct sx_cidr_key *key)
 	return 1;
 }
 
+int sx_cidr_holds(const struct sx_cidr_key *key, const struct sx_endpoint_key *addr)
+{
+	struct sx_ip ip = addr->ip;
+	__u32 i, mask;
+
+	/* The trie's form: IPv4 as IPv4-mapped IPv6. */
+	if (addr->family == SX_AF_INET) {
+		memset(&ip, 0, sizeof(ip));
+		ip.addr[2] = htonl(0xffff);
+		ip.addr[3] = addr->ip.addr[0];
+	}
+	for (i = 0; i < 4; i++) {
+		mask = word_mask(word_bits(key->prefixlen, i));
+		if ((ntohl(ip.addr[i]) & mask) != (ntohl(key->ip.addr[i]) & mask))
+			return 0;
+	}
+	return 1;
+}
+
 int sx_parse_cidr(const char *text, struct sx_cidr_key *key)
 {
 	struct sx_cidr_key k;

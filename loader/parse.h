@@ -31,6 +31,8 @@ int sx_parse_mac(const char *text, __u8 mac[6]);
 int sx_parse_cidr(const char *text, struct sx_cidr_key *key);
 /* 1 if the trie key holds an IPv4 CIDR (stored IPv4-mapped, sockvx_abi.h). */
 int sx_cidr_is_ipv4(const struct sx_cidr_key *key);
+/* 1 if the CIDR holds the address (an IPv4 address falls in IPv4 CIDRs only). */
+int sx_cidr_holds(const struct sx_cidr_key *key, const struct sx_endpoint_key *addr);
 /* Formats a key as "10.244.1.0/24" or "fd00:244:1::/64" ("?" if buf is too small). Returns buf. */
 const char *sx_format_cidr(const struct sx_cidr_key *key, char *buf, size_t len);
 

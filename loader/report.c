@@ -75,9 +75,9 @@ int sx_stats(const char *pin_dir, int json)
 	return 0;
 }
 
-/* Entries in a map (walked by key; fine for the sizes sockvx uses). */
 /*
- * A walk with get_next_key restarts from the first key when the key it stands
+ * Entries in a map, walked by key (fine for the sizes sockvx uses). A walk
+ * with get_next_key restarts from the first key when the key it stands
  * on is deleted meanwhile, so under churn it can see keys twice. It stops at the
  * map's capacity: a count never claims more entries than the map can hold, and
  * a map that keeps changing cannot keep the walk going.

@@ -466,6 +466,34 @@ static void test_parse_cidr_rejects_malformed(void **state)
 
 /* ---- sx_format_cidr ---------------------------------------------------- */
 
+/* A CIDR holds an address of its own family inside its prefix, and nothing else. */
+static void test_cidr_holds_addresses_of_its_family(void **state)
+{
+	static const struct {
+		const char *cidr, *addr;
+		int held;
+	} cases[] = {
+		{ "10.244.1.0/24", "10.244.1.1", 1 },	{ "10.244.1.0/24", "10.244.1.255", 1 },
+		{ "10.244.1.0/24", "10.244.2.1", 0 },	{ "10.244.0.0/16", "10.244.60.5", 1 },
+		{ "10.244.60.5/32", "10.244.60.5", 1 }, { "0.0.0.0/0", "192.0.2.1", 1 },
+		{ "0.0.0.0/0", "fd00::1", 0 },		{ "fd00:244:1::/64", "fd00:244:1::1", 1 },
+		{ "fd00:244::/32", "fd00:244:60::5", 1 }, { "fd00:244::/48", "fd00:244:60::5", 0 },
+		{ "fd00:244:1::/64", "fd00:244:2::1", 0 },
+		{ "fd00::/8", "10.244.1.1", 0 },
+	};
+	struct sx_endpoint_key addr;
+	struct sx_cidr_key cidr;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(0, sx_parse_cidr(cases[i].cidr, &cidr));
+		assert_int_equal(0, sx_parse_endpoint(cases[i].addr, &addr));
+		if (sx_cidr_holds(&cidr, &addr) != cases[i].held)
+			fail_msg("%s holds %s: expected %d", cases[i].cidr, cases[i].addr, cases[i].held);
+	}
+}
+
 static void test_format_cidr_round_trips_parse(void **state)
 {
 	static const struct {
@@ -531,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_parse_cidr_stores_ipv4_mapped),
 		cmocka_unit_test(test_parse_cidr_stores_ipv6_as_is),
 		cmocka_unit_test(test_parse_cidr_rejects_malformed),
+		cmocka_unit_test(test_cidr_holds_addresses_of_its_family),
 		cmocka_unit_test(test_format_cidr_round_trips_parse),
 		cmocka_unit_test(test_format_cidr_too_small_buffer_gives_placeholder),
 	};
