@@ -21,12 +21,12 @@ torture() {
 	local name=$1 addr=$2 spid
 	shift 2
 	PORT=$((PORT + 1))
-	sx_pod b "$TORTURE" server "$addr" "$PORT" >/dev/null 2>"$SX_TMP/$name.server.err" &
+	sx_pod b "$TORTURE" server "$addr" "$PORT" --log-lines 0 >/dev/null 2>"$SX_TMP/$name.server.err" &
 	spid=$!
 	sx_wait_listen b "$PORT" || true
 	echo "$CONNS" >"$SX_TMP/$name.expect"
 	sx_pod a "$TORTURE" client "$addr" "$PORT" --conns "$CONNS" --concurrency "$CONC" \
-		--seed 7 --json "$@" >"$SX_TMP/$name.json" 2>"$SX_TMP/$name.err" || true
+		--seed 7 --json --log-lines 0 "$@" >"$SX_TMP/$name.json" 2>"$SX_TMP/$name.err" || true
 	wait "$spid" || true
 	[[ -s $SX_TMP/$name.json ]] || echo '{}' >"$SX_TMP/$name.json"
 }
@@ -37,7 +37,9 @@ summary() {
 	jq -r '"\(.conns) conns, \(.bytes_verified) bytes verified, mismatches \(.mismatches), premature EOF \(.premature_eof), hangs \(.hangs), spurious EAGAIN \(.spurious_eagain), unexpected errors \(.unexpected_errors), resets \(.resets), \(.seconds) s"' \
 		"$SX_TMP/$1.json"
 }
-# conn_ids NAME PATTERN: connections whose failure line (client or server) matches.
+# conn_ids NAME PATTERN: connections whose failure line (client or server)
+# matches. Both sides log every failure (--log-lines 0), so a consequence on
+# one side always finds its cause on the other.
 conn_ids() {
 	cat "$SX_TMP/$1.err" "$SX_TMP/$1.server.err" 2>/dev/null |
 		grep -E "$2" | grep -oE 'conn [0-9]+' | sort -u
@@ -101,11 +103,11 @@ verdict "IPv6: no byte lost, reordered or corrupted" intact ipv6
 # torture_bg NAME IO: a run in the background; its pid in $bgpid.
 torture_bg() {
 	PORT=$((PORT + 1))
-	sx_pod b "$TORTURE" server "$(sx_pod_ip 3)" "$PORT" >/dev/null 2>"$SX_TMP/$1.server.err" &
+	sx_pod b "$TORTURE" server "$(sx_pod_ip 3)" "$PORT" --log-lines 0 >/dev/null 2>"$SX_TMP/$1.server.err" &
 	sx_wait_listen b "$PORT" || true
 	echo "$CONNS" >"$SX_TMP/$1.expect"
 	sx_pod a "$TORTURE" client "$(sx_pod_ip 3)" "$PORT" --conns "$CONNS" --concurrency "$CONC" \
-		--seed 11 --json --io "$2" --close fin,receiver-first \
+		--seed 11 --json --log-lines 0 --io "$2" --close fin,receiver-first \
 		>"$SX_TMP/$1.json" 2>"$SX_TMP/$1.err" &
 	bgpid=$!
 }

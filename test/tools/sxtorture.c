@@ -55,7 +55,7 @@
 #define DEFAULT_MAX_SIZE (8ull << 20)
 #define ACK_BYTE	 0xa5
 #define ERRNO_SLOTS	 256 /* slot 0 collects errnos without a name */
-#define MAX_LOG_LINES	 100
+#define DEFAULT_LOG_LINES 100
 #define THREAD_STACK	 (512 * 1024)
 
 enum msg_type { MSG_HELLO, MSG_DATA, MSG_DONE, MSG_NR };
@@ -182,6 +182,7 @@ static struct stats g_stats;
 static pthread_mutex_t g_stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *g_role = "client";
 static atomic_uint g_log_lines;
+static unsigned int g_log_limit = DEFAULT_LOG_LINES; /* 0: log every failure */
 
 static struct {
 	pthread_mutex_t lock;
@@ -301,16 +302,20 @@ static bool stats_failed(const struct stats *s)
 	return false;
 }
 
-/* Failures may come by the thousand when something is broken: log the first ones. */
+/*
+ * Failures may come by the thousand when something is broken: log the first
+ * ones (--log-lines). A harness that matches one side's failures with the
+ * other's needs them all.
+ */
 static __attribute__((format(printf, 1, 2))) void log_msg(const char *fmt, ...)
 {
 	unsigned int n = atomic_fetch_add(&g_log_lines, 1);
 	char msg[512];
 	va_list ap;
 
-	if (n > MAX_LOG_LINES)
+	if (g_log_limit && n > g_log_limit)
 		return;
-	if (n == MAX_LOG_LINES) {
+	if (g_log_limit && n == g_log_limit) {
 		fprintf(stderr, "sxtorture %s: further failures are counted, not logged\n", g_role);
 		return;
 	}
@@ -1377,11 +1382,12 @@ static int client_main(struct client_cfg *cfg, bool json)
 
 static void __attribute__((noreturn)) usage(void)
 {
-	fputs("usage: sxtorture server ADDR PORT [--json]\n"
+	fputs("usage: sxtorture server ADDR PORT [--json] [--log-lines N]\n"
 	      "       sxtorture client ADDR PORT --conns N --concurrency C [--max-size BYTES]\n"
 	      "                        [--seed S] [--duration-limit SEC] [--io LIST]\n"
-	      "                        [--close LIST] [--json]\n"
+	      "                        [--close LIST] [--json] [--log-lines N]\n"
 	      "LIST: comma-separated names to draw from, default all\n"
+	      "--log-lines: failures logged before counting only (default 100, 0: all)\n"
 	      "  --io:    ",
 	      stderr);
 	put_names(stderr, io_names, ALL_IO, ", ");
@@ -1462,6 +1468,7 @@ int main(int argc, char **argv)
 		{ "io", required_argument, NULL, 'i' },
 		{ "close", required_argument, NULL, 'x' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "log-lines", required_argument, NULL, 'l' },
 		{ 0 },
 	};
 	static struct client_cfg cfg = {
@@ -1476,7 +1483,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	cfg.seed = mix64((uint64_t)ts.tv_sec << 32 ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid());
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		client_opts |= o != 'j';
+		client_opts |= o != 'j' && o != 'l';
 		switch (o) {
 		case 'n':
 			cfg.conns = parse_num("--conns", optarg, 1, UINT32_MAX);
@@ -1501,6 +1508,9 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			json = true;
+			break;
+		case 'l':
+			g_log_limit = parse_num("--log-lines", optarg, 0, UINT32_MAX);
 			break;
 		default:
 			usage();
