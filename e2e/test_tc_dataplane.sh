@@ -128,13 +128,46 @@ check "same-node TCP is accelerated on top of the TC path ($d sockets)" test "$d
 d=$(delta 1 sockets_inserted sx_pod n1a netperf -H 10.244.2.2 -l 1 -t TCP_RR)
 check "cross-node TCP is not accelerated ($d sockets)" test "$d" = 0
 
+# --- Services: flows the host translates --------------------------------------------
+# kube-proxy's way: DNAT in the node's nat table, from a Service address (or
+# the node's own address, as for a NodePort or hostPort) to a pod. The reply
+# must come back through the host, whose conntrack translates it back: short-cut
+# into the client pod, it would come from the backend's address and be reset.
+# Kubernetes nodes forward (kubeadm checks it); the dataplane alone never needed it here.
+for n in 1 2; do sx_on "$n" sysctl -qw net.ipv4.ip_forward=1; done
+sx_on 1 iptables -t nat -A PREROUTING -d 10.96.0.10 -j DNAT --to-destination 10.244.1.3
+sx_on 1 iptables -t nat -A PREROUTING -d 10.96.0.11 -j DNAT --to-destination 10.244.2.2
+# TCP only on the node's address: its UDP carries the overlay itself.
+sx_on 1 iptables -t nat -A PREROUTING -d "$(sx_node_ip 1)" -p tcp -j DNAT --to-destination 10.244.1.3
+# service LABEL POD ADDR TEST: netperf TEST from POD to ADDR completes, and node 1
+# handed replies of host-routed flows to its stack.
+service() {
+	local d
+	d=$(delta 1 tc_host_flow_replies sx_pod "$2" timeout 20 netperf -H "$3" -l 1 -t "$4")
+	check "$1: $4 ($d replies through the host)" moved "$d"
+}
+service "a pod to a Service whose backend is a pod of its node" n1a 10.96.0.10 TCP_RR
+service "a pod to a Service whose backend is a pod of its node" n1a 10.96.0.10 UDP_RR
+service "a pod to a Service whose backend is on another node" n1a 10.96.0.11 TCP_RR
+service "a pod to a Service whose backend is on another node" n1a 10.96.0.11 UDP_RR
+service "a pod of another node to a NodePort-style address" n2a "$(sx_node_ip 1)" TCP_RR
+d=$(delta 1 sockets_inserted sx_pod n1a netperf -H 10.96.0.10 -l 1 -t TCP_RR)
+check "... a translated connection is not accelerated at the socket layer ($d sockets)" test "$d" = 0
+# A direct connection on the same ports afterwards is carried by the dataplane:
+# its SYN forgets the record of the translated flow before it.
+d=$(delta 1 tc_local_delivered sx_pod n1a netperf -H 10.244.1.3 -l 1 -t TCP_CRR)
+check "direct pod-to-pod connections still take the dataplane ($d frames)" moved "$d"
+flows=$(bpftool map dump pinned "$(sx_node_pin 1)/sx_hostflow_v1" -j | jq length)
+check "the host-routed flows are recorded in sx_hostflow_v1 ($flows)" test "$flows" -gt 0
+
 # --- load twice, unload ------------------------------------------------------------
-filters() { sx_on 1 tc filter show dev "$(sx_pod_hveth n1a)" ingress | grep -c 'direct-action'; }
+filters() { sx_on 1 tc filter show dev "$(sx_pod_hveth n1a)" "${1:-ingress}" | grep -c 'direct-action'; }
 load_again() {
 	sx_nctl 1 load --cgroup "$SX_CG/n1" --underlay ul0 --pod-cidr 10.244.1.0/24,fd00:244:1::/64 >/dev/null
 }
 check "load twice is harmless" load_again
 check "... a pod veth still has exactly one sockvx filter ($(filters))" test "$(filters)" -eq 1
+check "... on each hook ($(filters egress) on egress)" test "$(filters egress)" -eq 1
 check "... and traffic still flows across nodes" reach n1a 10.244.2.3
 routes=$(sx_on 1 ip route show proto 92 dev sockvx_vxlan | wc -l)
 check "node 1 has one route per remote pod CIDR family ($routes)" test "$routes" -eq 1
@@ -148,6 +181,7 @@ pinned_prog() { bpftool prog show pinned "$(sx_node_pin 1)/$1" -j | jq -r .id; }
 ovl_in=$(pinned_prog prog_from_overlay_v1)
 ovl_out=$(pinned_prog prog_to_overlay_v1)
 pod_in=$(pinned_prog prog_from_pod_v1)
+pod_out=$(pinned_prog prog_to_pod_v1)
 sx_on 1 sysctl -qw net.ipv6.conf.sockvx_vxlan.disable_ipv6=1
 failed_load() {
 	! sx_on 1 "$SOCKVXCTL" load --pin-dir "$(sx_node_pin 1)" --cgroup "$SX_CG/n1" --underlay ul0 \
@@ -157,8 +191,8 @@ check "a reload that cannot route fails" failed_load
 check "... and says it put the earlier programs back" grep -q "earlier tc programs are back" "$SX_TMP/failed-load.err"
 now="$(tc_prog sockvx_vxlan ingress) $(tc_prog sockvx_vxlan egress)"
 check "... which run on the VXLAN device ($now, pinned $ovl_in $ovl_out)" test "$now" = "$ovl_in $ovl_out"
-now=$(tc_prog "$(sx_pod_hveth n1a)" ingress)
-check "... and on the pod veths ($now, pinned $pod_in)" test "$now" = "$pod_in"
+now="$(tc_prog "$(sx_pod_hveth n1a)" ingress) $(tc_prog "$(sx_pod_hveth n1a)" egress)"
+check "... and on the pod veths ($now, pinned $pod_in $pod_out)" test "$now" = "$pod_in $pod_out"
 check "... which stay pinned" \
 	test "$(pinned_prog prog_from_overlay_v1) $(pinned_prog prog_from_pod_v1)" = "$ovl_in $pod_in"
 check "... and traffic still flows across nodes" reach n1a 10.244.2.3
@@ -209,7 +243,7 @@ check "load from another network namespace is refused" \
 unload_node2() { sx_nctl 2 unload >/dev/null; }
 check "unload node 2" unload_node2
 check "... removes its VXLAN device" sh -c "! ip -n $(sx_node_ns 2) link show sockvx_vxlan >/dev/null 2>&1"
-check "... and the tc filter of its pods" \
-	test "$(sx_on 2 tc filter show dev "$(sx_pod_hveth n2a)" ingress | grep -c direct-action)" -eq 0
+pod_filters() { sx_on 2 tc filter show dev "$(sx_pod_hveth n2a)" "$1" | grep -c direct-action || true; }
+check "... and the tc filters of its pods" test "$(pod_filters ingress)$(pod_filters egress)" = 00
 check "... and its pins" test ! -e "$(sx_node_pin 2)"
 sx_done

@@ -65,8 +65,8 @@ check "the endpoints stay" test "$(sx_ctl endpoint list --json | jq -c '[.[].ip]
 check "the excluded port stays" eval 'sx_ctl exclude-port list --json | jq -e "index(9999)" >/dev/null'
 check "the pinned sockops link stays ($link_before) and runs the new program" \
 	eval '[[ $(status | jq .sockops.link_id) == "$link_before" && $(status | jq .sockops.program.id) != "$prog_before" ]]'
-check "the maps the older build did not have are pinned now (10)" \
-	test "$(status | jq '[.maps[] | select(.pinned)] | length')" -eq 10
+check "the maps the older build did not have are pinned now (11)" \
+	test "$(status | jq '[.maps[] | select(.pinned)] | length')" -eq 11
 # shellcheck disable=SC2034 # read by the check's eval
 socks=$(sx_stat sockets_inserted)
 sx_pod b "$SX_TOOLS/sxtorture" server "$(sx_pod_ip 3)" $((PORT + 1)) >/dev/null 2>&1 &

@@ -143,12 +143,12 @@ int sx_endpoint_del(const char *pin_dir, int argc, char **argv)
 			pr_warn("sockvxctl: endpoint del %s: %s\n", argv[i], strerror(-r));
 		}
 	}
-	/* A veth none of the remaining endpoints uses loses from_pod. */
+	/* A veth none of the remaining endpoints uses loses from_pod and to_pod. */
 	for (i = 0; i < argc; i++) {
 		if (!wired[i] || ifindex_in_use(fd, wired[i]) ||
 		    sx_dataplane_same_netns(pin_dir))
 			continue;
-		sx_tc_detach((int)wired[i], BPF_TC_INGRESS);
+		sx_dataplane_detach_pod((int)wired[i]);
 	}
 	close(fd);
 	return r;

@@ -81,18 +81,28 @@ static int for_each_wired_ifindex(const char *pin_dir, int (*fn)(int ifindex, vo
 	return r;
 }
 
-static int attach_from_pod(int ifindex, void *arg)
-{
-	int r = sx_tc_attach(ifindex, BPF_TC_INGRESS, *(int *)arg);
+/* The programs of a pod's host veth; to_pod may be absent (-1): a load older than it. */
+struct pod_progs {
+	int from_pod_fd;
+	int to_pod_fd;
+};
 
+static int attach_pod_progs(int ifindex, void *arg)
+{
+	const struct pod_progs *pp = arg;
+	int r = sx_tc_attach(ifindex, BPF_TC_INGRESS, pp->from_pod_fd);
+
+	if (!r)
+		r = pp->to_pod_fd >= 0 ? sx_tc_attach(ifindex, BPF_TC_EGRESS, pp->to_pod_fd) :
+					 sx_tc_detach(ifindex, BPF_TC_EGRESS);
 	/* The pod may be gone while its endpoint waits for the CNI DEL. */
 	return r == -ENODEV ? 0 : r;
 }
 
 /* Detaches every veth it is given; the first error is kept in *arg, not returned, so the walk goes on. */
-static int detach_from_pod(int ifindex, void *arg)
+static int detach_pod_progs(int ifindex, void *arg)
 {
-	int *first_err = arg, r = sx_tc_detach(ifindex, BPF_TC_INGRESS);
+	int *first_err = arg, r = sx_dataplane_detach_pod(ifindex);
 
 	if (r && !*first_err)
 		*first_err = r;
@@ -149,7 +159,8 @@ static void restore_previous(const char *pin_dir, const struct sx_netconf *old,
 			     const struct sx_netconf *now, bool created, int replaced_ifindex)
 {
 	struct sx_netconf put = *old;
-	int from_pod_fd, r = 0, step, vx = (int)old->vxlan_ifindex;
+	struct pod_progs pp;
+	int r = 0, step, vx = (int)old->vxlan_ifindex;
 
 	/* Every step is tried whatever failed before it; the first error is reported. */
 	if (replaced_ifindex) {
@@ -168,11 +179,18 @@ static void restore_previous(const char *pin_dir, const struct sx_netconf *old,
 		step = add_router_addrs(vx, NULL, &put);
 		r = r ? r : step;
 	}
-	from_pod_fd = sx_pin_open(pin_dir, SX_PIN_PROG_FROM_POD, 1);
-	step = from_pod_fd < 0 ? from_pod_fd :
-				 for_each_wired_ifindex(pin_dir, attach_from_pod, &from_pod_fd);
-	if (from_pod_fd >= 0)
-		close(from_pod_fd);
+	pp.from_pod_fd = sx_pin_open(pin_dir, SX_PIN_PROG_FROM_POD, 1);
+	pp.to_pod_fd = sx_pin_open(pin_dir, SX_PIN_PROG_TO_POD, 1);
+	if (pp.from_pod_fd < 0)
+		step = pp.from_pod_fd;
+	else if (pp.to_pod_fd < 0 && pp.to_pod_fd != -ENOENT)
+		step = pp.to_pod_fd;
+	else
+		step = for_each_wired_ifindex(pin_dir, attach_pod_progs, &pp);
+	if (pp.from_pod_fd >= 0)
+		close(pp.from_pod_fd);
+	if (pp.to_pod_fd >= 0)
+		close(pp.to_pod_fd);
 	r = r ? r : step;
 	/* from_pod sends to the device the netconf names: it must name the live one. */
 	step = sx_netconf_write(pin_dir, &put);
@@ -271,7 +289,8 @@ int sx_dataplane_load(const char *pin_dir, const struct sx_overlay_opts *o)
 	struct sx_netconf nc, before;
 	bool created = false, upgrade;
 	int replaced_ifindex = 0;
-	int r, from_pod_fd;
+	struct pod_progs pp;
+	int r;
 
 	r = sx_netconf_read(pin_dir, &nc);
 	if (r)
@@ -307,10 +326,13 @@ int sx_dataplane_load(const char *pin_dir, const struct sx_overlay_opts *o)
 	/* A recreated device lost its routes; routes of unchanged devices are replaced as they are. */
 	if (nc.vxlan_ifindex && (r = sx_node_routes_install(pin_dir, &nc)))
 		goto out;
-	from_pod_fd = bpf_program__fd(skel->progs.sx_from_pod);
-	r = for_each_wired_ifindex(pin_dir, attach_from_pod, &from_pod_fd);
+	pp.from_pod_fd = bpf_program__fd(skel->progs.sx_from_pod);
+	pp.to_pod_fd = bpf_program__fd(skel->progs.sx_to_pod);
+	r = for_each_wired_ifindex(pin_dir, attach_pod_progs, &pp);
 	if (!r)
-		r = sx_pin_replace(from_pod_fd, pin_dir, SX_PIN_PROG_FROM_POD);
+		r = sx_pin_replace(pp.from_pod_fd, pin_dir, SX_PIN_PROG_FROM_POD);
+	if (!r)
+		r = sx_pin_replace(pp.to_pod_fd, pin_dir, SX_PIN_PROG_TO_POD);
 	if (!r)
 		r = sx_pin_replace(bpf_program__fd(skel->progs.sx_from_overlay), pin_dir,
 				   SX_PIN_PROG_FROM_OVERLAY);
@@ -345,11 +367,11 @@ int sx_dataplane_unload(const char *pin_dir, bool force)
 			"(deleting that namespace removes them)\n");
 		return 0;
 	}
-	r = for_each_wired_ifindex(pin_dir, detach_from_pod, &detach_err);
+	r = for_each_wired_ifindex(pin_dir, detach_pod_progs, &detach_err);
 	if (!r)
 		r = detach_err;
 	if (r)
-		pr_warn("sockvxctl: cannot detach from_pod from every pod interface: %s\n",
+		pr_warn("sockvxctl: cannot detach from_pod and to_pod from every pod interface: %s\n",
 			strerror(-r));
 	/* Pods whose from_pod stays attached still reach other nodes, until a retry finishes. */
 	if (r && !force)

@@ -2,7 +2,7 @@
 /*
  * The TC dataplane's life on a node: its programs (loaded, pinned, replaced
  * in place on reload), the collect-metadata VXLAN device with the node's
- * pod-network addresses, and from_pod on every wired pod veth.
+ * pod-network addresses, and from_pod and to_pod on every wired pod veth.
  *
  * Interfaces belong to a network namespace while pins do not, so the
  * namespace of the first load is recorded (sx_netconf.netns_ino) and every
@@ -26,12 +26,12 @@ struct sx_overlay_opts {
 
 /*
  * Loads and pins the tc programs, sets up or updates the overlay, and
- * (re)attaches from_pod to every wired endpoint. On failure, a VXLAN device
+ * (re)attaches from_pod and to_pod to every wired endpoint's veth. On failure, a VXLAN device
  * this call created is deleted again. 0 or -errno.
  */
 int sx_dataplane_load(const char *pin_dir, const struct sx_overlay_opts *o);
 /*
- * Detaches from_pod from the wired endpoints and deletes the VXLAN device.
+ * Detaches from_pod and to_pod from the wired endpoints and deletes the VXLAN device.
  * In another namespace than the load's, it refuses (-EXDEV) unless force,
  * which skips the interfaces (they go away with their namespace).
  */

@@ -100,5 +100,22 @@ int sx_dataplane_attach_pod(const char *pin_dir, int ifindex)
 		return fd;
 	r = sx_tc_attach(ifindex, BPF_TC_INGRESS, fd);
 	close(fd);
+	if (r)
+		return r;
+	fd = sx_pin_open(pin_dir, SX_PIN_PROG_TO_POD, 1);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	r = sx_tc_attach(ifindex, BPF_TC_EGRESS, fd);
+	close(fd);
 	return r;
+}
+
+int sx_dataplane_detach_pod(int ifindex)
+{
+	int r = sx_tc_detach(ifindex, BPF_TC_INGRESS);
+	int e = sx_tc_detach(ifindex, BPF_TC_EGRESS);
+
+	return r ? r : e;
 }

@@ -25,6 +25,11 @@ int sx_netconf_is_here(const struct sx_netconf *nc);
 int sx_dataplane_same_netns(const char *pin_dir);
 /* The same without a message. */
 int sx_dataplane_same_netns_quiet(const char *pin_dir);
-/* Attaches the pinned from_pod program to a pod's host veth. */
+/*
+ * Attaches the pinned pod programs to a pod's host veth: from_pod on ingress,
+ * and to_pod on egress when it is pinned (a load older than to_pod has none).
+ */
 int sx_dataplane_attach_pod(const char *pin_dir, int ifindex);
+/* Detaches both; absent is not an error. The first error, or 0. */
+int sx_dataplane_detach_pod(int ifindex);
 #endif

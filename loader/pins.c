@@ -16,7 +16,7 @@ const char *const sx_map_names[] = {
 	SX_MAP_ENDPOINTS, SX_MAP_SOCKHASH,   SX_MAP_DIRSTATE,
 	SX_MAP_CONFIG,    SX_MAP_EXCL_PORTS, SX_MAP_STATS,
 	SX_MAP_ACTIVE,    SX_MAP_TUNNEL,     SX_MAP_NODES,
-	SX_MAP_NETCONF,
+	SX_MAP_NETCONF,   SX_MAP_HOST_FLOWS,
 };
 const size_t sx_map_count = sizeof(sx_map_names) / sizeof(sx_map_names[0]);
 

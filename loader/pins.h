@@ -15,6 +15,7 @@
 #define SX_PIN_LINK_SETSOCKOPT "link_setsockopt_v1"
 /* The TC dataplane's programs; tc filters reference them, they are pinned for reattaching. */
 #define SX_PIN_PROG_FROM_POD "prog_from_pod_v1"
+#define SX_PIN_PROG_TO_POD "prog_to_pod_v1"
 #define SX_PIN_PROG_FROM_OVERLAY "prog_from_overlay_v1"
 #define SX_PIN_PROG_TO_OVERLAY "prog_to_overlay_v1"
 

@@ -219,6 +219,7 @@ static cJSON *overlay_report(const char *pin_dir)
 	struct sx_link vx;
 
 	cJSON_AddItemToObject(o, "from_pod", prog_report(pin_dir, SX_PIN_PROG_FROM_POD));
+	cJSON_AddItemToObject(o, "to_pod", prog_report(pin_dir, SX_PIN_PROG_TO_POD));
 	if (sx_netconf_read(pin_dir, &nc) || !nc.vxlan_ifindex) {
 		cJSON_AddNullToObject(o, "device");
 		return o;

@@ -2,9 +2,11 @@
 /*
  * Frame parsing for the tc programs. One pass fills a struct sx_pkt with what
  * the decisions need (the L3 kind, both addresses as endpoint keys, the
- * source MAC); every header is bounds-checked before it is read. L4 is never
- * parsed, so IPv4 options, IPv6 extension headers and fragments need no
- * special case: forwarding depends on the addresses alone.
+ * source MAC); every header is bounds-checked before it is read. Forwarding
+ * depends on the addresses alone, so IPv4 options, IPv6 extension headers
+ * and fragments need no special case there. The TCP or UDP ports are read
+ * too, where the transport header follows the IP header whole (not a
+ * fragment, no IPv6 extension header): they key the host-routed flows.
  */
 #ifndef SOCKVX_PACKET_H
 #define SOCKVX_PACKET_H
@@ -27,8 +29,18 @@
 #define SX_TC_ACT_SHOT 2
 #define SX_PACKET_HOST 0
 
-/* Headers parsed: Ethernet + the longest IPv4 header (60) covers IPv6 (40) and ARP (28). */
-#define SX_PARSE_LEN (SX_ETH_HLEN + 60)
+#define SX_IPPROTO_TCP 6
+#define SX_IPPROTO_UDP 17
+#define SX_TCP_FLAG_SYN 0x02
+#define SX_TCP_FLAG_ACK 0x10
+/* The TCP header up to its flags byte; UDP's ports fit in it too. */
+#define SX_L4_PARSE_LEN 14
+
+/*
+ * Headers parsed: Ethernet, the longest IPv4 header (60; it covers IPv6's 40
+ * and ARP's 28), then the start of the transport header.
+ */
+#define SX_PARSE_LEN (SX_ETH_HLEN + 60 + SX_L4_PARSE_LEN)
 
 enum sx_l3 {
 	SX_L3_OTHER = 0,
@@ -44,6 +56,9 @@ struct sx_pkt {
 	__u8 src_mac[SX_ETH_ALEN];
 	__u8 arp_sha[SX_ETH_ALEN]; /* ARP: the sender hardware address */
 	__u16 arp_op;              /* ARP: request or reply, host byte order */
+	__u8 l4proto;              /* SX_IPPROTO_TCP or _UDP when the ports were read, else 0 */
+	__u8 tcp_flags;            /* TCP: the flags byte */
+	__be16 sport, dport;       /* network byte order */
 };
 
 /* The ARP payload for Ethernet and IPv4 (struct arphdr stops before it). */
@@ -81,6 +96,27 @@ static __always_inline void sx_pull_headers(struct __sk_buff *skb)
 		bpf_skb_pull_data(skb, want);
 }
 
+/*
+ * Reads the ports (and TCP's flags) of the transport header at l4. A header
+ * cut short leaves p->l4proto 0: the frame is still forwarded by address.
+ */
+static __always_inline void sx_parse_ports(void *l4, void *data_end, __u8 proto,
+					   struct sx_pkt *p)
+{
+	__u8 *b = l4;
+
+	if (proto != SX_IPPROTO_TCP && proto != SX_IPPROTO_UDP)
+		return;
+	if (proto == SX_IPPROTO_TCP ? (void *)(b + SX_L4_PARSE_LEN) > data_end :
+				      (void *)(b + 4) > data_end)
+		return;
+	__builtin_memcpy(&p->sport, b, 2);
+	__builtin_memcpy(&p->dport, b + 2, 2);
+	if (proto == SX_IPPROTO_TCP)
+		p->tcp_flags = b[13];
+	p->l4proto = proto;
+}
+
 static __always_inline int sx_parse_ipv4(void *l3, void *data_end, struct sx_pkt *p)
 {
 	struct iphdr *ip = l3;
@@ -97,6 +133,9 @@ static __always_inline int sx_parse_ipv4(void *l3, void *data_end, struct sx_pkt
 	p->src.ip.addr[0] = ip->saddr;
 	p->dst.family = SX_AF_INET;
 	p->dst.ip.addr[0] = ip->daddr;
+	/* Only an unfragmented datagram starts with its transport header whole. */
+	if (!(ip->frag_off & bpf_htons(0x3fff)))
+		sx_parse_ports(l3 + hlen, data_end, ip->protocol, p);
 	return 0;
 }
 
@@ -111,6 +150,7 @@ static __always_inline int sx_parse_ipv6(void *l3, void *data_end, struct sx_pkt
 	__builtin_memcpy(p->src.ip.addr, &ip6->saddr, 16);
 	p->dst.family = SX_AF_INET6;
 	__builtin_memcpy(p->dst.ip.addr, &ip6->daddr, 16);
+	sx_parse_ports(ip6 + 1, data_end, ip6->nexthdr, p);
 	return 0;
 }
 

@@ -26,6 +26,7 @@
 #define SX_MAP_TUNNEL     "sx_tunnel_v1"
 #define SX_MAP_NODES      "sx_nodes_v1"
 #define SX_MAP_NETCONF    "sx_netconf_v1"
+#define SX_MAP_HOST_FLOWS "sx_hostflow_v1"
 
 /*
  * An IP address of either family. IPv4 lives in addr[0] with the other
@@ -157,6 +158,22 @@ struct sx_dir_state {
 	__u64 last_redirect_ns; /* when a redirect was last attempted (unload's grace period) */
 };
 
+/*
+ * A flow the node's own stack routed into a pod or into the overlay, keyed
+ * as its replies travel (source = the side the host sent to). Such a flow
+ * may be translated by the host (a Service's DNAT, a hostPort): its replies
+ * must pass the host's conntrack too, so the TC dataplane hands them to the
+ * host instead of short-cutting them. Only TCP and UDP are tracked.
+ */
+struct sx_flow_key {
+	struct sx_endpoint_key src;
+	struct sx_endpoint_key dst;
+	__u16 sport; /* network byte order */
+	__u16 dport;
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad[3];
+};
+
 /* Counters in sx_stats_v1 (per-CPU array); user space sums the CPUs. */
 enum sx_counter {
 	SX_CNT_SOCK_INSERTED = 0,   /* sockets put into the sockhash */
@@ -194,6 +211,7 @@ enum sx_counter {
 	SX_CNT_DROP_NO_ENDPOINT,    /* from VXLAN: destination is not on this node */
 	SX_CNT_DROP_NO_ROUTE,       /* from the node into VXLAN: no node owns the destination */
 	SX_CNT_DROP_TUNNEL_ERR,     /* the tunnel metadata could not be set or read */
+	SX_CNT_TC_HOST_FLOW,        /* replies of host-routed flows handed to the host */
 	SX_CNT_MAX,
 };
 
@@ -213,7 +231,7 @@ enum sx_counter {
 		"drop_unsupported_protocol", "drop_unknown_vni",              \
 		"drop_unknown_node", "drop_node_spoofed_source",              \
 		"drop_unknown_destination", "drop_no_tunnel_route",           \
-		"drop_tunnel_error",                                          \
+		"drop_tunnel_error", "tc_host_flow_replies",                  \
 	}
 
 /* Map sizes. Named defaults so capacity is a visible, documented choice. */
@@ -230,6 +248,9 @@ enum sx_counter {
 /* Remote pod CIDRs: a few per node (IPv4 and IPv6); room for 5000-node clusters. */
 #define SX_MAX_TUNNELS    16384
 #define SX_MAX_NODES      8192
+/* Host-routed flows (Service and hostPort connections of this node's pods):
+ * LRU, so an idle flow left by a closed connection makes room for new ones. */
+#define SX_MAX_HOST_FLOWS 65536
 
 /* VXLAN defaults: the IANA port; VNI 1 as Flannel uses. IPv4 underlay overhead. */
 #define SX_DEFAULT_VXLAN_PORT 4789

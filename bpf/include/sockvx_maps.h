@@ -97,6 +97,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sx_netconf_v1 SEC(".maps");
 
+/* Flows the host routed into a pod or the overlay, keyed as their replies travel. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SX_MAX_HOST_FLOWS);
+	__type(key, struct sx_flow_key);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sx_hostflow_v1 SEC(".maps");
+
 /* Counters (enum sx_counter), per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -14,6 +14,13 @@ int sx_from_pod(struct __sk_buff *skb)
 	return sx_pod_ingress(skb);
 }
 
+/* tc egress of each pod's host-side veth: frames the node's stack routes into the pod. */
+SEC("tc")
+int sx_to_pod(struct __sk_buff *skb)
+{
+	return sx_host_to_pod(skb);
+}
+
 /* tc ingress of the collect-metadata VXLAN device: decapsulated frames. */
 SEC("tc")
 int sx_from_overlay(struct __sk_buff *skb)

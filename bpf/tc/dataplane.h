@@ -19,7 +19,8 @@ struct sx_tunnel_meta {
 /*
  * A frame a pod sent. Its source must be the pod itself (address and MAC of
  * the endpoint wired to this veth); then, by destination: a pod of this node,
- * a pod of another node, or the host for everything else.
+ * a pod of another node, or the host for everything else. Replies of flows
+ * the host routed go back through the host (forward.h).
  */
 static __always_inline int sx_pod_ingress(struct __sk_buff *skb)
 {
@@ -51,21 +52,41 @@ static __always_inline int sx_pod_ingress(struct __sk_buff *skb)
 
 	dst_ep = sx_wired_endpoint(&p.dst);
 	if (dst_ep)
-		return sx_deliver_local(skb, dst_ep, SX_CNT_TC_LOCAL);
+		return sx_host_flow_reply(&p) ? sx_host_flow_to_host(skb) :
+						sx_deliver_local(skb, dst_ep, SX_CNT_TC_LOCAL);
 	nc = sx_netconf();
 	if (nc && nc->vxlan_ifindex) {
 		t = sx_tunnel_for(&p.dst);
 		if (t)
-			return sx_encap_to_node(skb, nc, t);
+			return sx_host_flow_reply(&p) ? sx_host_flow_to_host(skb) :
+							sx_encap_to_node(skb, nc, t);
 	}
 	return sx_to_host();
 }
 
 /*
+ * A frame the node's stack routes into a pod (tc egress of the host veth).
+ * It always goes on; a TCP or UDP flow from a pod is recorded, so that its
+ * replies come back through the host (forward.h). Frames the dataplane
+ * redirects into a pod never pass here.
+ */
+static __always_inline int sx_host_to_pod(struct __sk_buff *skb)
+{
+	struct sx_pkt p = {};
+
+	if (sx_parse(skb, &p) || !p.l4proto)
+		return SX_TC_ACT_OK;
+	if (sx_wired_endpoint(&p.src) || sx_tunnel_for(&p.src))
+		sx_host_flow_record(&p);
+	return SX_TC_ACT_OK;
+}
+
+/*
  * A frame the VXLAN device decapsulated. Only the cluster's VNI from a known
- * node, carrying a source inside that node's pod CIDRs, gets in; it goes to a
- * pod of this node, or to the host when addressed to the node's own
- * pod-network address (node-to-node traffic such as probes).
+ * node, carrying a source inside that node's pod CIDRs or the node's own
+ * address, gets in; it goes to a pod of this node, or to the host when
+ * addressed to the node's own pod-network address (node-to-node traffic such
+ * as probes) or when it replies to a host-routed flow.
  */
 static __always_inline int sx_overlay_ingress(struct __sk_buff *skb,
 					      const struct sx_tunnel_meta *m)
@@ -84,12 +105,19 @@ static __always_inline int sx_overlay_ingress(struct __sk_buff *skb,
 	if (p.l3 != SX_L3_IPV4 && p.l3 != SX_L3_IPV6)
 		return sx_drop(SX_CNT_DROP_PROTO);
 	t = sx_tunnel_for(&p.src);
-	if (!t || t->node_ip4 != m->remote_ip4)
+	/*
+	 * A node also answers as itself: a pod's connection to a node address
+	 * (an API server, a kubelet) is answered through the node's route to
+	 * the pod's CIDR, from the address the pod connected to.
+	 */
+	if ((!t || t->node_ip4 != m->remote_ip4) &&
+	    !(p.src.family == SX_AF_INET && p.src.ip.addr[0] == m->remote_ip4))
 		return sx_drop(SX_CNT_DROP_NODE_SPOOF);
 
 	ep = sx_wired_endpoint(&p.dst);
 	if (ep)
-		return sx_deliver_local(skb, ep, SX_CNT_TC_DECAP);
+		return sx_host_flow_reply(&p) ? sx_host_flow_to_host(skb) :
+						sx_deliver_local(skb, ep, SX_CNT_TC_DECAP);
 	if (sx_is_router_address(nc, &p.dst)) {
 		if (skb->pkt_type != SX_PACKET_HOST)
 			bpf_skb_change_type(skb, SX_PACKET_HOST);
@@ -124,6 +152,9 @@ static __always_inline int sx_host_to_overlay(struct __sk_buff *skb)
 		return sx_drop(SX_CNT_DROP_NO_ROUTE);
 	if (sx_set_tunnel(skb, nc, t->node_ip4))
 		return sx_drop(SX_CNT_DROP_TUNNEL_ERR);
+	/* A pod's flow the host routed here (e.g. to a Service's remote backend). */
+	if (sx_wired_endpoint(&p.src))
+		sx_host_flow_record(&p);
 	sx_count(SX_CNT_TC_HOST_ENCAP, 1);
 	return SX_TC_ACT_OK;
 }

@@ -68,6 +68,79 @@ static __always_inline int sx_to_host(void)
 }
 
 /*
+ * Host-routed flows. The host stack may translate what it routes into a pod
+ * or into the overlay (a Service's DNAT by kube-proxy, a hostPort), and
+ * conntrack undoes the translation on the replies only if they pass the host
+ * too. So each TCP or UDP flow from a pod that the host routed (to_pod,
+ * to_overlay) is recorded under its reply direction, and a frame the
+ * dataplane would short-cut to a pod or a node goes to the host instead when
+ * it matches. Flows the dataplane carries end to end are never recorded.
+ */
+static __always_inline void sx_flow_key_of(const struct sx_pkt *p, struct sx_flow_key *k)
+{
+	k->src = p->src;
+	k->dst = p->dst;
+	k->sport = p->sport;
+	k->dport = p->dport;
+	k->proto = p->l4proto;
+}
+
+static __always_inline void sx_flow_key_of_reply(const struct sx_pkt *p, struct sx_flow_key *k)
+{
+	k->src = p->dst;
+	k->dst = p->src;
+	k->sport = p->dport;
+	k->dport = p->sport;
+	k->proto = p->l4proto;
+}
+
+/* The host routed p, from a pod, toward a pod: its replies must come back through the host. */
+static __always_inline void sx_host_flow_record(const struct sx_pkt *p)
+{
+	struct sx_flow_key k = {};
+	__u8 one = 1;
+
+	if (!p->l4proto)
+		return;
+	sx_flow_key_of_reply(p, &k);
+	/* A lookup first: the flow's every packet passes here, the update is the first one's. */
+	if (!bpf_map_lookup_elem(&sx_hostflow_v1, &k))
+		bpf_map_update_elem(&sx_hostflow_v1, &k, &one, BPF_ANY);
+}
+
+/*
+ * Is p a reply of a host-routed flow? A TCP SYN opens a flow the dataplane
+ * carries itself: a record left on its ports by an earlier, host-routed
+ * connection is over, and would send this one's replies to a host that
+ * never saw its SYN.
+ */
+static __always_inline int sx_host_flow_reply(const struct sx_pkt *p)
+{
+	struct sx_flow_key k = {};
+
+	if (!p->l4proto)
+		return 0;
+	if (p->l4proto == SX_IPPROTO_TCP &&
+	    (p->tcp_flags & (SX_TCP_FLAG_SYN | SX_TCP_FLAG_ACK)) == SX_TCP_FLAG_SYN) {
+		sx_flow_key_of_reply(p, &k);
+		bpf_map_delete_elem(&sx_hostflow_v1, &k);
+		return 0;
+	}
+	sx_flow_key_of(p, &k);
+	return bpf_map_lookup_elem(&sx_hostflow_v1, &k) != NULL;
+}
+
+/* A reply of a host-routed flow: to the host, whose conntrack translates it back. */
+static __always_inline int sx_host_flow_to_host(struct __sk_buff *skb)
+{
+	/* The host forwards only frames addressed to it (a decapsulated one may not be). */
+	if (skb->pkt_type != SX_PACKET_HOST)
+		bpf_skb_change_type(skb, SX_PACKET_HOST);
+	sx_count(SX_CNT_TC_HOST_FLOW, 1);
+	return SX_TC_ACT_OK;
+}
+
+/*
  * Into the pod behind ep: its own MACs on the frame, then straight into the
  * pod's namespace (bpf_redirect_peer skips the host veth's backlog). The
  * packet type becomes "host" because a redirected frame keeps the one its

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * BPF_PROG_RUN tests of the TC dataplane (bpf/tc/): every verdict of
- * sx_from_pod, sx_from_overlay and sx_to_overlay, one table row per case.
+ * sx_from_pod, sx_to_pod, sx_from_overlay and sx_to_overlay, one table row
+ * per case.
  *
  * A row is a frame built from a short description, the program it runs
  * through, and what must come out: the verdict, the bytes (unchanged, or the
  * Ethernet addresses a redirect rewrites, or a whole ARP reply), the change
  * of every counter in sx_stats_v1 (counters a row does not name must not
- * move) and, for the harness programs, the tunnel metadata and pkt_type left
+ * move), the host-routed flow a row names (recorded or forgotten) and, for
+ * the harness programs, the tunnel metadata and pkt_type left
  * on the skb. The maps are reset to one fixture (below) before each row.
  *
  * Both objects are opened with a private pin_root_path, so the dataplane and
@@ -151,6 +153,7 @@ static const char *const fixture_nodes[] = { NODE_B, NODE_C, NODE_D };
 enum prog {
 	/* The real entry points (dataplane.bpf.c). */
 	FROM_POD,
+	TO_POD,
 	FROM_OVERLAY,
 	TO_OVERLAY,
 	/* The harness (overlay_harness.bpf.c). */
@@ -162,6 +165,7 @@ enum prog {
 
 static const char *const prog_names[PROG_COUNT] = {
 	[FROM_POD] = "sx_from_pod",
+	[TO_POD] = "sx_to_pod",
 	[FROM_OVERLAY] = "sx_from_overlay",
 	[TO_OVERLAY] = "sx_to_overlay",
 	[H_FROM_OVERLAY] = "sx_test_from_overlay",
@@ -211,6 +215,17 @@ struct pkt {
 	const char *sha, *tha; /* ARP hardware addresses (NULL: smac, zero) */
 	__u32 cut;             /* keep only the first cut bytes (0: all) */
 	struct poke poke[3];
+	/* A transport header at the payload's start (0: UDP-numbered, not a header). */
+	__u8 l4;               /* TCP or UDP */
+	__u16 sport, dport;
+	__u8 tcp_flags;
+};
+
+/* A host-routed flow (struct sx_flow_key): put in before a row, or looked for after it. */
+struct flow {
+	const char *src, *dst;
+	__u16 sport, dport;
+	__u8 proto;
 };
 
 /* Tunnel metadata: given to a harness program, or expected from one. */
@@ -241,6 +256,9 @@ struct tc_case {
 	struct delta cnt[2];  /* counters that move; every other one must not */
 	struct tun tun_out;   /* harness: the metadata on the skb afterwards */
 	int pkt_host;         /* harness: pkt_type becomes PACKET_HOST (else unchanged) */
+	const struct flow *flow_in;  /* recorded before the row */
+	const struct flow *flow_out; /* afterwards: recorded if flow_kept, else absent */
+	int flow_kept;
 };
 
 #define CNT(c)         { { (c), 1 } }
@@ -254,6 +272,16 @@ struct tc_case {
 #define ARP(op_, s, d)  { .kind = PKT_ARP, .op = (op_), .src = (s), .dst = (d) }
 #define ARPREQ(s, d)    { .kind = PKT_ARP, .op = 1, .dmac = BCAST, .src = (s), .dst = (d) }
 #define ETH(p)          { .kind = PKT_ETH, .proto = (p) }
+#define TCP_SYN 0x02
+#define TCP_ACK 0x10
+#define TCP4(s, sp, d, dp, fl) \
+	{ .kind = PKT_IPV4, .src = (s), .dst = (d), .l4 = 6, .sport = (sp), .dport = (dp), \
+	  .tcp_flags = (fl) }
+#define TCP6(s, sp, d, dp, fl) \
+	{ .kind = PKT_IPV6, .src = (s), .dst = (d), .l4 = 6, .sport = (sp), .dport = (dp), \
+	  .tcp_flags = (fl) }
+#define UDP4(s, sp, d, dp) \
+	{ .kind = PKT_IPV4, .src = (s), .dst = (d), .l4 = 17, .sport = (sp), .dport = (dp) }
 /*
  * IPv6 next header 0 (hop-by-hop, 8 bytes, next: routing 43, 8 bytes) at the
  * payload's start; the routing header's next header is last.
@@ -293,6 +321,20 @@ static const struct pkt arp_reply_router_to_n = {
 
 static void netconf_no_vxlan(void);
 static void netconf_no_router(void);
+
+/*
+ * Host-routed flows: pod A's connection to a Service, translated by the host
+ * to pod B's port 8080 (or to a pod of node B), is recorded under its reply
+ * direction, from the backend to pod A's port 40000.
+ */
+static const struct flow reply_b_to_a = { POD_B4, POD_A4, 8080, 40000, 6 };
+static const struct flow reply_b6_to_a6 = { POD_B6, POD_A6, 8080, 40000, 6 };
+static const struct flow reply_remote_to_a = { NODE_B_POD4, POD_A4, 8080, 40000, 6 };
+static const struct flow dns_reply_b_to_remote = { POD_B4, NODE_B_POD4, 53, 5353, 17 };
+static const struct flow reply_router_to_b = { POD_B4, ROUTER4, 80, 40000, 6 };
+/* Pod A is the backend: its replies to pod B's (or node B's pod's) port 40000. */
+static const struct flow reply_a_to_b = { POD_A4, POD_B4, 8080, 40000, 6 };
+static const struct flow reply_a_to_remote = { POD_A4, NODE_B_POD4, 8080, 40000, 6 };
 
 static const struct tc_case cases[] = {
 	/* ---- from_pod: to a pod of this node ---- */
@@ -339,6 +381,55 @@ static const struct tc_case cases[] = {
 	{ "from_pod: remote CIDR without a VXLAN device goes to the host", H_FROM_POD,
 	  IP4(POD_A4, NODE_B_POD4), .setup = netconf_no_vxlan, .verdict = TC_ACT_OK,
 	  .cnt = CNT(SX_CNT_TC_TO_HOST) },
+
+	/* ---- from_pod: replies of host-routed flows ---- */
+	{ "from_pod: a reply of a host-routed TCP flow goes to the host", FROM_POD,
+	  TCP4(POD_A4, 8080, POD_B4, 40000, TCP_ACK), .flow_in = &reply_a_to_b,
+	  .verdict = TC_ACT_OK, .cnt = CNT(SX_CNT_TC_HOST_FLOW),
+	  .flow_out = &reply_a_to_b, .flow_kept = 1 },
+	{ "from_pod: a reply of a host-routed flow to a remote pod goes to the host", H_FROM_POD,
+	  TCP4(POD_A4, 8080, NODE_B_POD4, 40000, TCP_ACK), .flow_in = &reply_a_to_remote,
+	  .verdict = TC_ACT_OK, .cnt = CNT(SX_CNT_TC_HOST_FLOW), .pkt_host = 1 },
+	{ "from_pod: another port of the same two pods is delivered", FROM_POD,
+	  TCP4(POD_A4, 8080, POD_B4, 40001, TCP_ACK), .flow_in = &reply_a_to_b,
+	  .verdict = TC_ACT_REDIRECT, .out_dmac = POD_B_MAC, .out_smac = POD_B_HMAC,
+	  .cnt = CNT(SX_CNT_TC_LOCAL), .flow_out = &reply_a_to_b, .flow_kept = 1 },
+	{ "from_pod: UDP with a TCP flow's ports is delivered", FROM_POD,
+	  { .kind = PKT_IPV4, .src = POD_A4, .dst = POD_B4, .l4 = 17, .sport = 8080,
+	    .dport = 40000 },
+	  .flow_in = &reply_a_to_b, .verdict = TC_ACT_REDIRECT, .out_dmac = POD_B_MAC,
+	  .out_smac = POD_B_HMAC, .cnt = CNT(SX_CNT_TC_LOCAL) },
+	{ "from_pod: pod A's SYN to pod B forgets the record of its replies", FROM_POD,
+	  TCP4(POD_A4, 40000, POD_B4, 8080, TCP_SYN), .flow_in = &reply_b_to_a,
+	  .verdict = TC_ACT_REDIRECT, .out_dmac = POD_B_MAC, .out_smac = POD_B_HMAC,
+	  .cnt = CNT(SX_CNT_TC_LOCAL), .flow_out = &reply_b_to_a, .flow_kept = 0 },
+	{ "from_pod: a SYN-ACK keeps the record", FROM_POD,
+	  TCP4(POD_A4, 40000, POD_B4, 8080, TCP_SYN | TCP_ACK), .flow_in = &reply_b_to_a,
+	  .verdict = TC_ACT_REDIRECT, .out_dmac = POD_B_MAC, .out_smac = POD_B_HMAC,
+	  .cnt = CNT(SX_CNT_TC_LOCAL), .flow_out = &reply_b_to_a, .flow_kept = 1 },
+	{ "from_pod: an IPv4 fragment of a reply is delivered: it has no ports", FROM_POD,
+	  { .kind = PKT_IPV4, .src = POD_A4, .dst = POD_B4, .l4 = 6, .sport = 8080,
+	    .dport = 40000, .frag = IPV4_MF },
+	  .flow_in = &reply_a_to_b, .verdict = TC_ACT_REDIRECT, .out_dmac = POD_B_MAC,
+	  .out_smac = POD_B_HMAC, .cnt = CNT(SX_CNT_TC_LOCAL) },
+
+	/* ---- to_pod: what the host routes into a pod ---- */
+	{ "to_pod: a local pod's TCP flow is recorded under its reply", TO_POD,
+	  TCP4(POD_A4, 40000, POD_B4, 8080, TCP_SYN), .verdict = TC_ACT_OK,
+	  .flow_out = &reply_b_to_a, .flow_kept = 1 },
+	{ "to_pod: a local pod's IPv6 TCP flow is recorded", TO_POD,
+	  TCP6(POD_A6, 40000, POD_B6, 8080, TCP_ACK), .verdict = TC_ACT_OK,
+	  .flow_out = &reply_b6_to_a6, .flow_kept = 1 },
+	{ "to_pod: a remote pod's UDP flow is recorded", TO_POD,
+	  UDP4(NODE_B_POD4, 5353, POD_B4, 53), .verdict = TC_ACT_OK,
+	  .flow_out = &dns_reply_b_to_remote, .flow_kept = 1 },
+	{ "to_pod: the node's own flow is not recorded", TO_POD,
+	  TCP4(ROUTER4, 40000, POD_B4, 80, TCP_SYN), .verdict = TC_ACT_OK,
+	  .flow_out = &reply_router_to_b, .flow_kept = 0 },
+	{ "to_pod: a TCP header cut before its flags goes on, not recorded", TO_POD,
+	  { .kind = PKT_IPV4, .src = POD_A4, .dst = POD_B4, .l4 = 6, .sport = 40000,
+	    .dport = 8080, .cut = 14 + 20 + 13 },
+	  .verdict = TC_ACT_OK, .flow_out = &reply_b_to_a, .flow_kept = 0 },
 
 	/* ---- from_pod: to the host ---- */
 	{ "from_pod: to the node's router address goes to the host", FROM_POD,
@@ -580,6 +671,17 @@ static const struct tc_case cases[] = {
 	  .tun_in = TUN_META(NODE_B, VNI), .verdict = TC_ACT_REDIRECT,
 	  .out_dmac = POD_A_MAC, .out_smac = POD_A_HMAC, .cnt = CNT(SX_CNT_TC_DECAP),
 	  .pkt_host = 1 },
+	{ "from_overlay: a reply of a host-routed flow goes to the host", H_FROM_OVERLAY,
+	  TCP4(NODE_B_POD4, 8080, POD_A4, 40000, TCP_ACK), .flow_in = &reply_remote_to_a,
+	  .tun_in = TUN_META(NODE_B, VNI), .verdict = TC_ACT_OK,
+	  .cnt = CNT(SX_CNT_TC_HOST_FLOW), .pkt_host = 1 },
+	{ "from_overlay: a node answering as itself is delivered", H_FROM_OVERLAY,
+	  IP4(NODE_B, POD_A4), .tun_in = TUN_META(NODE_B, VNI), .verdict = TC_ACT_REDIRECT,
+	  .out_dmac = POD_A_MAC, .out_smac = POD_A_HMAC, .cnt = CNT(SX_CNT_TC_DECAP),
+	  .pkt_host = 1 },
+	{ "from_overlay: another node's address as source is dropped", H_FROM_OVERLAY,
+	  IP4(NODE_C, POD_A4), .tun_in = TUN_META(NODE_B, VNI), .verdict = TC_ACT_SHOT,
+	  .cnt = CNT(SX_CNT_DROP_NODE_SPOOF) },
 	{ "from_overlay: destination without endpoint is dropped", H_FROM_OVERLAY,
 	  IP4(NODE_B_POD4, STRANGER4), .tun_in = TUN_META(NODE_B, VNI),
 	  .verdict = TC_ACT_SHOT, .cnt = CNT(SX_CNT_DROP_NO_ENDPOINT) },
@@ -634,6 +736,16 @@ static const struct tc_case cases[] = {
 						.ttl = 5 },
 	  .verdict = TC_ACT_OK,
 	  .tun_out = { .present = 1, .vni = VNI, .remote = NODE_C, .ttl = 5, .csum = 1 } },
+	{ "to_overlay: a local pod's flow the host routes to a remote pod is recorded",
+	  H_TO_OVERLAY, TCP4(POD_A4, 40000, NODE_B_POD4, 8080, TCP_SYN), .verdict = TC_ACT_OK,
+	  .cnt = CNT(SX_CNT_TC_HOST_ENCAP), .tun_out = ENCAP_TO(NODE_B),
+	  .flow_out = &reply_remote_to_a, .flow_kept = 1 },
+	{ "to_overlay: a frame from_pod tunnelled is not recorded", H_TO_OVERLAY,
+	  TCP4(POD_A4, 40000, NODE_B_POD4, 8080, TCP_SYN),
+	  .tun_in = { .present = 1, .vni = VNI, .remote = NODE_B, .ttl = 64 },
+	  .verdict = TC_ACT_OK,
+	  .tun_out = { .present = 1, .vni = VNI, .remote = NODE_B, .ttl = 64, .csum = 1 },
+	  .flow_out = &reply_remote_to_a, .flow_kept = 0 },
 	{ "to_overlay: destination no node owns is dropped", TO_OVERLAY,
 	  IP4(ROUTER4, NOWHERE4), .verdict = TC_ACT_SHOT, .cnt = CNT(SX_CNT_DROP_NO_ROUTE) },
 	{ "to_overlay: IPv6 destination no node owns is dropped", TO_OVERLAY,
@@ -722,7 +834,7 @@ static unsigned int put_ipv4(const struct pkt *p, __u8 *h)
 	put16(h + 4, 0x1234);
 	put16(h + 6, p->frag);
 	h[8] = 64;
-	h[9] = 17; /* UDP; never parsed */
+	h[9] = p->l4 ? p->l4 : 17; /* UDP-numbered: a header only with .l4 */
 	a = ip4(p->src);
 	memcpy(h + 12, &a, 4);
 	a = ip4(p->dst);
@@ -738,7 +850,7 @@ static unsigned int put_ipv6(const struct pkt *p, __u8 *h)
 
 	h[0] = 0x60;
 	put16(h + 4, PAYLOAD_LEN);
-	h[6] = 17;
+	h[6] = p->l4 ? p->l4 : 17;
 	h[7] = 64;
 	memcpy(h + 8, s.ip.addr, 16);
 	memcpy(h + 24, d.ip.addr, 16);
@@ -792,6 +904,12 @@ static void build(const struct pkt *p, struct frame *f)
 	if (p->kind != PKT_ARP) {
 		for (i = 0; i < PAYLOAD_LEN; i++)
 			l3[n + i] = 0xa0 + i;
+		/* TCP's flags are at byte 13: PAYLOAD_LEN holds them. */
+		if (p->l4) {
+			put16(l3 + n, p->sport);
+			put16(l3 + n + 2, p->dport);
+			l3[n + 13] = p->tcp_flags;
+		}
 		n += PAYLOAD_LEN;
 	}
 	f->len = 14 + n;
@@ -813,7 +931,7 @@ static volatile sig_atomic_t pin_dir_made;
 static struct dataplane_bpf *dp;
 static struct overlay_harness_bpf *harness;
 static int prog_fd[PROG_COUNT];
-static int endpoints_fd, tunnel_fd, nodes_fd, netconf_fd, stats_fd;
+static int endpoints_fd, tunnel_fd, nodes_fd, netconf_fd, stats_fd, hostflow_fd;
 static int ncpus;
 static char setup_error[256];
 
@@ -957,6 +1075,7 @@ static int group_setup(void **state)
 			return fail_setup("loading overlay_harness.bpf.o", r);
 	}
 	prog_fd[FROM_POD] = bpf_program__fd(dp->progs.sx_from_pod);
+	prog_fd[TO_POD] = bpf_program__fd(dp->progs.sx_to_pod);
 	prog_fd[FROM_OVERLAY] = bpf_program__fd(dp->progs.sx_from_overlay);
 	prog_fd[TO_OVERLAY] = bpf_program__fd(dp->progs.sx_to_overlay);
 	prog_fd[H_FROM_OVERLAY] = bpf_program__fd(harness->progs.sx_test_from_overlay);
@@ -967,13 +1086,15 @@ static int group_setup(void **state)
 	nodes_fd = bpf_map__fd(dp->maps.sx_nodes_v1);
 	netconf_fd = bpf_map__fd(dp->maps.sx_netconf_v1);
 	stats_fd = bpf_map__fd(dp->maps.sx_stats_v1);
+	hostflow_fd = bpf_map__fd(dp->maps.sx_hostflow_v1);
 
 	/* The harness must see the dataplane's maps, not copies. */
 	if (map_id(stats_fd) != map_id(bpf_map__fd(harness->maps.sx_stats_v1)) ||
 	    map_id(endpoints_fd) != map_id(bpf_map__fd(harness->maps.sx_endpoints_v1)) ||
 	    map_id(tunnel_fd) != map_id(bpf_map__fd(harness->maps.sx_tunnel_v1)) ||
 	    map_id(nodes_fd) != map_id(bpf_map__fd(harness->maps.sx_nodes_v1)) ||
-	    map_id(netconf_fd) != map_id(bpf_map__fd(harness->maps.sx_netconf_v1)))
+	    map_id(netconf_fd) != map_id(bpf_map__fd(harness->maps.sx_netconf_v1)) ||
+	    map_id(hostflow_fd) != map_id(bpf_map__fd(harness->maps.sx_hostflow_v1)))
 		return fail_setup("the harness does not share the pinned maps", EINVAL);
 
 	ncpus = libbpf_num_possible_cpus();
@@ -1043,9 +1164,23 @@ static void netconf_no_router(void)
 	put_netconf(&nc);
 }
 
+static struct sx_flow_key flow_key(const struct flow *f)
+{
+	struct sx_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.src = ep_key(f->src);
+	k.dst = ep_key(f->dst);
+	k.sport = htons(f->sport);
+	k.dport = htons(f->dport);
+	k.proto = f->proto;
+	return k;
+}
+
 static void reset_fixture(void)
 {
 	struct sx_endpoint_key ek;
+	struct sx_flow_key fk;
 	struct sx_cidr_key ck;
 	struct sx_netconf nc = fixture_netconf();
 	__u32 node, count;
@@ -1054,6 +1189,7 @@ static void reset_fixture(void)
 	clear_map(endpoints_fd, &ek);
 	clear_map(tunnel_fd, &ck);
 	clear_map(nodes_fd, &node);
+	clear_map(hostflow_fd, &fk);
 
 	for (i = 0; i < ARRAY_LEN(fixture_endpoints); i++) {
 		const struct ep_fixture *f = &fixture_endpoints[i];
@@ -1195,6 +1331,13 @@ static void run_case(void **state)
 	reset_fixture();
 	if (c->setup)
 		c->setup();
+	if (c->flow_in) {
+		struct sx_flow_key k = flow_key(c->flow_in);
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(hostflow_fd, &k, &one, BPF_ANY))
+			fail_msg("case \"%s\": recording a flow: %s", c->name, strerror(errno));
+	}
 	build(&c->in, &in);
 	if (c->out) {
 		build(c->out, &want);
@@ -1249,6 +1392,17 @@ static void run_case(void **state)
 		if (got != want_delta)
 			fail_msg("case \"%s\": counter %s moved by %lld, expected %lld", c->name,
 				 counter_names[i], got, want_delta);
+	}
+	if (c->flow_out) {
+		struct sx_flow_key k = flow_key(c->flow_out);
+		__u8 v;
+		int kept = !bpf_map_lookup_elem(hostflow_fd, &k, &v);
+
+		if (kept != c->flow_kept)
+			fail_msg("case \"%s\": the flow %s:%u -> %s:%u is %s, expected %s", c->name,
+				 c->flow_out->src, c->flow_out->sport, c->flow_out->dst,
+				 c->flow_out->dport, kept ? "recorded" : "not recorded",
+				 c->flow_kept ? "recorded" : "not");
 	}
 	if (harness_prog)
 		expect_harness(c, ctx_out.cb);
