@@ -321,6 +321,19 @@ int sx_ipam_exec(const struct sx_cni_env *env, const struct sx_cni_conf *conf,
 	if (!envp)
 		return sx_cni_fail(err, SX_CNI_E_IO, "out of memory", NULL);
 	version = memo_get(conf, path);
+	/*
+	 * An older plugin answers GC or STATUS with any error (host-local
+	 * before 1.1 wants a container ID): with nothing remembered yet, as on
+	 * a fresh node before its first ADD, its versions are asked first.
+	 */
+	if (!version && (!strcmp(call->command, "GC") || !strcmp(call->command, "STATUS"))) {
+		const char *spoken = negotiate(path, call, conf);
+
+		if (spoken && sx_cni_version_parse(spoken) < conf->version) {
+			version = spoken;
+			memo_put(conf, path, version);
+		}
+	}
 	if (predates_command(type, call, version))
 		goto out;
 	/*

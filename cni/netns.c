@@ -5,10 +5,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/nsfs.h>
 #include "log.h"
 #include "netns.h"
+
+/* Is fd the network namespace the plugin itself runs in (the host's)? */
+static int is_own_netns(int fd)
+{
+	struct stat ns, own;
+
+	return !fstat(fd, &ns) && !stat("/proc/thread-self/ns/net", &own) &&
+	       ns.st_dev == own.st_dev && ns.st_ino == own.st_ino;
+}
 
 int sx_netns_open(const char *path)
 {
@@ -20,6 +30,11 @@ int sx_netns_open(const char *path)
 	if (type != CLONE_NEWNET) {
 		close(fd);
 		return -EINVAL;
+	}
+	/* The pod's interface, addresses and default route would land on the host. */
+	if (is_own_netns(fd)) {
+		close(fd);
+		return -EEXIST;
 	}
 	return fd;
 }

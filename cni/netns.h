@@ -7,7 +7,10 @@
 #ifndef SOCKVX_CNI_NETNS_H
 #define SOCKVX_CNI_NETNS_H
 
-/* Opens path and checks it is a network namespace: fd, -ENOENT, -EINVAL (not one), -errno. */
+/*
+ * Opens path and checks it is a network namespace other than the plugin's
+ * own: fd, -ENOENT, -EINVAL (not one), -EEXIST (the plugin's own), -errno.
+ */
 int sx_netns_open(const char *path);
 /* Enters the namespace ns_fd; *home gets an fd of the namespace to come back to. 0 or -errno. */
 int sx_netns_enter(int ns_fd, int *home);

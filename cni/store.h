@@ -25,8 +25,10 @@ struct sx_attachment {
 };
 
 /*
- * Locks a network's records: shared for ADD, DEL and CHECK of one attachment
- * (each touches only its own file), exclusive for GC, which reads them all.
+ * Locks a network's records: shared for ADD and DEL of one attachment (each
+ * touches only its own file), exclusive for GC and for a chained DEL without
+ * a record, which read them all. CHECK only reads its own record, whole (a
+ * record is replaced by rename), and takes no lock.
  * Creates the directory. Returns an fd to close, or -errno.
  */
 int sx_store_lock(const char *data_dir, const char *network, bool exclusive);

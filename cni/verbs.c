@@ -30,6 +30,10 @@ static int open_sandbox(const struct sx_cni_env *env, struct sx_cni_error *err)
 	else if (fd == -EINVAL)
 		sx_cni_fail(err, SX_CNI_E_ENV, "CNI_NETNS is not a network namespace",
 			    "CNI_NETNS=%s", env->netns);
+	else if (fd == -EEXIST)
+		sx_cni_fail(err, SX_CNI_E_ENV,
+			    "CNI_NETNS is the plugin's own network namespace, not a container's",
+			    "CNI_NETNS=%s", env->netns);
 	else if (fd < 0)
 		sx_cni_fail(err, SX_CNI_E_IO, "cannot open the container's network namespace", "%s: %s",
 			    env->netns, strerror(-fd));
@@ -390,6 +394,19 @@ int sx_cni_del(struct sx_cni_run *run)
 		return run->err.code;
 	have_rec = !sx_store_get(conf->data_dir, conf->name, run->env.container_id, run->env.ifname,
 				 &rec);
+	/*
+	 * Without a record, a chained DEL spares the addresses other records
+	 * claim: an ADD (which holds the lock shared) must not write one between
+	 * that scan and the deletion, so the lock is taken alone from here.
+	 */
+	if (!have_rec && !sx_cni_conf_is_main(conf)) {
+		close(lock);
+		lock = lock_store(conf, true, &run->err);
+		if (lock < 0)
+			return run->err.code;
+		have_rec = !sx_store_get(conf->data_dir, conf->name, run->env.container_id,
+					 run->env.ifname, &rec);
+	}
 	detach(run, &rec, have_rec, run->env.container_id, run->env.ifname);
 	close(lock);
 	return run->err.code;

@@ -113,6 +113,10 @@ expect_code "missing CNI_PATH in main mode (IPAM runs)" 4 ADD c1 "$(nspath e)" "
 expect_code "missing CNI_PATH in main mode, DEL" 4 DEL c1 "$(nspath e)" "$good" CNI_PATH=
 expect_code "a netns that does not exist" 3 ADD c1 "/run/netns/sx${SX_ID}-absent" "$good"
 expect_code "CNI_NETNS that is not a namespace" 4 ADD c1 "$SX_TMP/rc" "$good"
+# The plugin runs in node 1's namespace: a pod's interface and default route must not land there.
+node_routes=$(sx_on 1 ip route show table main)
+expect_code "CNI_NETNS that is the plugin's own (the node's) namespace" 4 ADD c1 "/run/netns/$(sx_node_ns 1)" "$good"
+check "... leaves the node's routes as they were" test "$(sx_on 1 ip route show table main)" = "$node_routes"
 expect_code "configuration that is not JSON" 6 ADD c1 "$(nspath e)" '{"cniVersion": '
 expect_code "duplicate keys" 6 ADD c1 "$(nspath e)" '{"cniVersion":"1.0.0","cniVersion":"1.0.0"}'
 expect_code "an unsupported cniVersion" 1 ADD c1 "$(nspath e)" "$(conf 9.9.9)"
@@ -207,6 +211,12 @@ check "... and removes its endpoints and lease" sh -c \
 	 ! grep -rlqx ca $LEASES"
 run_cni DEL never-added "" "$good" >/dev/null
 check "DEL of a container never added succeeds" test "$(rc)" -eq 0
+# A fresh node: no ADD has told sockvx yet that Debian's host-local speaks 1.0.0 at most.
+fresh=".dataDir = \"$SX_TMP/fresh-data\""
+run_cni STATUS "" "" "$(conf 1.1.0 "$fresh")" >"$SX_TMP/out"
+check "STATUS before any ADD, IPAM plugin older than 1.1.0: ready, the plugin is not asked ($(jq -c . "$SX_TMP/out" 2>/dev/null))" test "$(rc)" -eq 0
+run_cni GC "" "" "$(conf 1.1.0 "$fresh | .\"cni.dev/valid-attachments\" = []")" >"$SX_TMP/out"
+check "GC before any ADD, the same ($(jq -c . "$SX_TMP/out" 2>/dev/null))" test "$(rc)" -eq 0
 
 # --- GC ---------------------------------------------------------------------------
 for p in g1 g2 g3; do
