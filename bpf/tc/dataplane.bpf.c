@@ -28,7 +28,7 @@ int sx_from_overlay(struct __sk_buff *skb)
 	struct bpf_tunnel_key key = {};
 	struct sx_tunnel_meta m;
 
-	if (bpf_skb_get_tunnel_key(skb, &key, sizeof(key), 0))
+	if (bpf_skb_get_tunnel_key(skb, &key, SX_TUNNEL_KEY_SIZE, 0))
 		return sx_drop(SX_CNT_DROP_TUNNEL_ERR);
 	m.vni = key.tunnel_id;
 	m.remote_ip4 = bpf_htonl(key.remote_ipv4);

@@ -138,7 +138,7 @@ static __always_inline int sx_host_to_overlay(struct __sk_buff *skb)
 	struct sx_tunnel *t;
 	struct sx_pkt p = {};
 
-	if (!bpf_skb_get_tunnel_key(skb, &key, sizeof(key), 0))
+	if (!bpf_skb_get_tunnel_key(skb, &key, SX_TUNNEL_KEY_SIZE, 0))
 		return SX_TC_ACT_OK;
 	nc = sx_netconf();
 	if (!nc)

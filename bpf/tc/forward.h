@@ -7,10 +7,18 @@
 #ifndef SOCKVX_FORWARD_H
 #define SOCKVX_FORWARD_H
 
+#include <bpf/bpf_core_read.h>
 #include "sockvx_maps.h"
 #include "packet.h"
 
 #define SX_TUNNEL_TTL 64
+
+/*
+ * struct bpf_tunnel_key's size on the running kernel, for the tunnel-key
+ * helpers: they take their kernel's size or an older one, and vmlinux.h may
+ * come from a newer kernel than the node's (local_ipv4 came in 5.19).
+ */
+#define SX_TUNNEL_KEY_SIZE bpf_core_type_size(struct bpf_tunnel_key)
 
 static __always_inline struct sx_netconf *sx_netconf(void)
 {
@@ -188,7 +196,14 @@ static __always_inline int sx_set_tunnel(struct __sk_buff *skb, const struct sx_
 		.tunnel_ttl = SX_TUNNEL_TTL,
 	};
 
-	return bpf_skb_set_tunnel_key(skb, &key, sizeof(key), BPF_F_ZERO_CSUM_TX);
+	/*
+	 * The outer source is the address the other nodes know this node by;
+	 * left to routing, a multi-homed node could send from another one,
+	 * which its peers drop (drop_unknown_node). Before 5.19, routing's.
+	 */
+	if (bpf_core_field_exists(key.local_ipv4))
+		key.local_ipv4 = bpf_ntohl(nc->underlay_ip4);
+	return bpf_skb_set_tunnel_key(skb, &key, SX_TUNNEL_KEY_SIZE, BPF_F_ZERO_CSUM_TX);
 }
 
 /* From a pod to a pod of another node: tunnel metadata, then the VXLAN device. */
