@@ -66,19 +66,20 @@ static __always_inline int sx_pod_ingress(struct __sk_buff *skb)
 
 /*
  * A frame the node's stack routes into a pod (tc egress of the host veth).
- * It always goes on; a TCP or UDP flow from a pod is recorded, so that its
- * replies come back through the host (forward.h). Frames the dataplane
- * redirects into a pod never pass here.
+ * It only watches: a TCP or UDP flow from a pod is recorded, so that its
+ * replies come back through the host (forward.h), and the frame goes on
+ * with no verdict, so any later filter of another tool on this hook still
+ * runs. Frames the dataplane redirects into a pod never pass here.
  */
 static __always_inline int sx_host_to_pod(struct __sk_buff *skb)
 {
 	struct sx_pkt p = {};
 
 	if (sx_parse(skb, &p) || !p.l4proto)
-		return SX_TC_ACT_OK;
+		return SX_TC_ACT_UNSPEC;
 	if (sx_wired_endpoint(&p.src) || sx_tunnel_for(&p.src))
 		sx_host_flow_record(&p);
-	return SX_TC_ACT_OK;
+	return SX_TC_ACT_UNSPEC;
 }
 
 /*

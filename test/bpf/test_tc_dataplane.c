@@ -413,23 +413,23 @@ static const struct tc_case cases[] = {
 	  .flow_in = &reply_a_to_b, .verdict = TC_ACT_REDIRECT, .out_dmac = POD_B_MAC,
 	  .out_smac = POD_B_HMAC, .cnt = CNT(SX_CNT_TC_LOCAL) },
 
-	/* ---- to_pod: what the host routes into a pod ---- */
+	/* ---- to_pod: what the host routes into a pod (it gives no verdict) ---- */
 	{ "to_pod: a local pod's TCP flow is recorded under its reply", TO_POD,
-	  TCP4(POD_A4, 40000, POD_B4, 8080, TCP_SYN), .verdict = TC_ACT_OK,
+	  TCP4(POD_A4, 40000, POD_B4, 8080, TCP_SYN), .verdict = TC_ACT_UNSPEC,
 	  .flow_out = &reply_b_to_a, .flow_kept = 1 },
 	{ "to_pod: a local pod's IPv6 TCP flow is recorded", TO_POD,
-	  TCP6(POD_A6, 40000, POD_B6, 8080, TCP_ACK), .verdict = TC_ACT_OK,
+	  TCP6(POD_A6, 40000, POD_B6, 8080, TCP_ACK), .verdict = TC_ACT_UNSPEC,
 	  .flow_out = &reply_b6_to_a6, .flow_kept = 1 },
 	{ "to_pod: a remote pod's UDP flow is recorded", TO_POD,
-	  UDP4(NODE_B_POD4, 5353, POD_B4, 53), .verdict = TC_ACT_OK,
+	  UDP4(NODE_B_POD4, 5353, POD_B4, 53), .verdict = TC_ACT_UNSPEC,
 	  .flow_out = &dns_reply_b_to_remote, .flow_kept = 1 },
 	{ "to_pod: the node's own flow is not recorded", TO_POD,
-	  TCP4(ROUTER4, 40000, POD_B4, 80, TCP_SYN), .verdict = TC_ACT_OK,
+	  TCP4(ROUTER4, 40000, POD_B4, 80, TCP_SYN), .verdict = TC_ACT_UNSPEC,
 	  .flow_out = &reply_router_to_b, .flow_kept = 0 },
 	{ "to_pod: a TCP header cut before its flags goes on, not recorded", TO_POD,
 	  { .kind = PKT_IPV4, .src = POD_A4, .dst = POD_B4, .l4 = 6, .sport = 40000,
 	    .dport = 8080, .cut = 14 + 20 + 13 },
-	  .verdict = TC_ACT_OK, .flow_out = &reply_b_to_a, .flow_kept = 0 },
+	  .verdict = TC_ACT_UNSPEC, .flow_out = &reply_b_to_a, .flow_kept = 0 },
 
 	/* ---- from_pod: to the host ---- */
 	{ "from_pod: to the node's router address goes to the host", FROM_POD,
