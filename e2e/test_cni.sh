@@ -113,6 +113,9 @@ expect_code "missing CNI_PATH in main mode (IPAM runs)" 4 ADD c1 "$(nspath e)" "
 expect_code "missing CNI_PATH in main mode, DEL" 4 DEL c1 "$(nspath e)" "$good" CNI_PATH=
 expect_code "a netns that does not exist" 3 ADD c1 "/run/netns/sx${SX_ID}-absent" "$good"
 expect_code "CNI_NETNS that is not a namespace" 4 ADD c1 "$SX_TMP/rc" "$good"
+out=$(run_cni ADD c1 "/run/netns/sx${SX_ID}-"$'\xff' "$good")
+check "an error quoting bytes that are not UTF-8 keeps its details ($(jq -c .details <<<"$out" 2>/dev/null))" \
+	jqt '.code == 3 and (.details | startswith("CNI_NETNS=/run/netns/"))' <<<"$out"
 # The plugin runs in node 1's namespace: a pod's interface and default route must not land there.
 node_routes=$(sx_on 1 ip route show table main)
 expect_code "CNI_NETNS that is the plugin's own (the node's) namespace" 4 ADD c1 "/run/netns/$(sx_node_ns 1)" "$good"

@@ -432,6 +432,15 @@ static void test_fail_records_first_error_only(void **state)
 	assert_string_equal("field x", e.details);
 }
 
+static void test_fail_details_are_utf8(void **state)
+{
+	struct sx_cni_error e = { 0 };
+
+	/* A stray byte, an overlong '/', a surrogate, and a character cut at the end. */
+	sx_cni_fail(&e, SX_CNI_E_CONTAINER, "gone", "CNI_NETNS=%s", "/a\xff\xc0\xaf\xed\xa0\x80\xc3\xa9\xe2\x82");
+	assert_string_equal("CNI_NETNS=/a??????\xc3\xa9??", e.details);
+}
+
 static void test_fail_without_details_and_truncation(void **state)
 {
 	struct sx_cni_error e = { 0 };
@@ -466,6 +475,7 @@ int main(void)
 		cmocka_unit_test_setup(test_ifname_in_env, clear_env),
 		cmocka_unit_test_setup(test_invalid_values_are_quoted_boundedly, clear_env),
 		cmocka_unit_test(test_fail_records_first_error_only),
+		cmocka_unit_test(test_fail_details_are_utf8),
 		cmocka_unit_test(test_fail_without_details_and_truncation),
 	};
 
