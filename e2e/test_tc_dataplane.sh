@@ -159,6 +159,9 @@ d=$(delta 1 tc_local_delivered sx_pod n1a netperf -H 10.244.1.3 -l 1 -t TCP_CRR)
 check "direct pod-to-pod connections still take the dataplane ($d frames)" moved "$d"
 flows=$(bpftool map dump pinned "$(sx_node_pin 1)/sx_hostflow_v1" -j | jq length)
 check "the host-routed flows are recorded in sx_hostflow_v1 ($flows)" test "$flows" -gt 0
+# The checks below must see the dataplane alone carry pod traffic, as before.
+sx_on 1 iptables -t nat -F PREROUTING
+for n in 1 2; do sx_on "$n" sysctl -qw net.ipv4.ip_forward=0; done
 
 # --- load twice, unload ------------------------------------------------------------
 filters() { sx_on 1 tc filter show dev "$(sx_pod_hveth n1a)" "${1:-ingress}" | grep -c 'direct-action'; }
