@@ -293,11 +293,16 @@ static int plugin_failed(const char *type, const char *command, const char *out,
  * has neither, and skipping the call (said at info) is the right answer, not
  * an error.
  */
+static bool is_v110_command(const struct sx_ipam_call *call)
+{
+	return !strcmp(call->command, "GC") || !strcmp(call->command, "STATUS");
+}
+
 static bool predates_command(const char *type, const struct sx_ipam_call *call,
 			     const char *version)
 {
 	if (!version || sx_cni_version_parse(version) >= SX_CNI_V(1, 1, 0) ||
-	    (strcmp(call->command, "GC") && strcmp(call->command, "STATUS")))
+	    !is_v110_command(call))
 		return false;
 	pr_info("sockvx: %s speaks cniVersion %s at most, which has no %s; not delegated\n", type,
 		version, call->command);
@@ -326,7 +331,7 @@ int sx_ipam_exec(const struct sx_cni_env *env, const struct sx_cni_conf *conf,
 	 * before 1.1 wants a container ID): with nothing remembered yet, as on
 	 * a fresh node before its first ADD, its versions are asked first.
 	 */
-	if (!version && (!strcmp(call->command, "GC") || !strcmp(call->command, "STATUS"))) {
+	if (!version && is_v110_command(call)) {
 		const char *spoken = negotiate(path, call, conf);
 
 		if (spoken && sx_cni_version_parse(spoken) < conf->version) {

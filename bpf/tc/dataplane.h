@@ -120,8 +120,7 @@ static __always_inline int sx_overlay_ingress(struct __sk_buff *skb,
 		return sx_host_flow_reply(&p) ? sx_host_flow_to_host(skb) :
 						sx_deliver_local(skb, ep, SX_CNT_TC_DECAP);
 	if (sx_is_router_address(nc, &p.dst)) {
-		if (skb->pkt_type != SX_PACKET_HOST)
-			bpf_skb_change_type(skb, SX_PACKET_HOST);
+		sx_set_pkt_host(skb);
 		return sx_to_host();
 	}
 	return sx_drop(SX_CNT_DROP_NO_ENDPOINT);

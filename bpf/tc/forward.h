@@ -84,21 +84,14 @@ static __always_inline int sx_to_host(void)
  * dataplane would short-cut to a pod or a node goes to the host instead when
  * it matches. Flows the dataplane carries end to end are never recorded.
  */
-static __always_inline void sx_flow_key_of(const struct sx_pkt *p, struct sx_flow_key *k)
+/* The key of p's flow, in p's direction or (reply) in the opposite one. */
+static __always_inline void sx_flow_key_of(const struct sx_pkt *p, bool reply,
+					   struct sx_flow_key *k)
 {
-	k->src = p->src;
-	k->dst = p->dst;
-	k->sport = p->sport;
-	k->dport = p->dport;
-	k->proto = p->l4proto;
-}
-
-static __always_inline void sx_flow_key_of_reply(const struct sx_pkt *p, struct sx_flow_key *k)
-{
-	k->src = p->dst;
-	k->dst = p->src;
-	k->sport = p->dport;
-	k->dport = p->sport;
+	k->src = reply ? p->dst : p->src;
+	k->dst = reply ? p->src : p->dst;
+	k->sport = reply ? p->dport : p->sport;
+	k->dport = reply ? p->sport : p->dport;
 	k->proto = p->l4proto;
 }
 
@@ -110,7 +103,7 @@ static __always_inline void sx_host_flow_record(const struct sx_pkt *p)
 
 	if (!p->l4proto)
 		return;
-	sx_flow_key_of_reply(p, &k);
+	sx_flow_key_of(p, true, &k);
 	/* A lookup first: the flow's every packet passes here, the update is the first one's. */
 	if (!bpf_map_lookup_elem(&sx_hostflow_v1, &k))
 		bpf_map_update_elem(&sx_hostflow_v1, &k, &one, BPF_ANY);
@@ -130,20 +123,28 @@ static __always_inline int sx_host_flow_reply(const struct sx_pkt *p)
 		return 0;
 	if (p->l4proto == SX_IPPROTO_TCP &&
 	    (p->tcp_flags & (SX_TCP_FLAG_SYN | SX_TCP_FLAG_ACK)) == SX_TCP_FLAG_SYN) {
-		sx_flow_key_of_reply(p, &k);
+		sx_flow_key_of(p, true, &k);
 		bpf_map_delete_elem(&sx_hostflow_v1, &k);
 		return 0;
 	}
-	sx_flow_key_of(p, &k);
+	sx_flow_key_of(p, false, &k);
 	return bpf_map_lookup_elem(&sx_hostflow_v1, &k) != NULL;
+}
+
+/*
+ * Marks the frame as addressed to this host: a redirected or decapsulated
+ * frame keeps the type its first device gave it, and IP drops "otherhost".
+ */
+static __always_inline void sx_set_pkt_host(struct __sk_buff *skb)
+{
+	if (skb->pkt_type != SX_PACKET_HOST)
+		bpf_skb_change_type(skb, SX_PACKET_HOST);
 }
 
 /* A reply of a host-routed flow: to the host, whose conntrack translates it back. */
 static __always_inline int sx_host_flow_to_host(struct __sk_buff *skb)
 {
-	/* The host forwards only frames addressed to it (a decapsulated one may not be). */
-	if (skb->pkt_type != SX_PACKET_HOST)
-		bpf_skb_change_type(skb, SX_PACKET_HOST);
+	sx_set_pkt_host(skb);
 	sx_count(SX_CNT_TC_HOST_FLOW, 1);
 	return SX_TC_ACT_OK;
 }
@@ -159,8 +160,7 @@ static __always_inline int sx_deliver_local(struct __sk_buff *skb, const struct 
 {
 	if (sx_set_macs(skb, ep->pod_mac, ep->host_mac))
 		return sx_drop(SX_CNT_DROP_MALFORMED);
-	if (skb->pkt_type != SX_PACKET_HOST)
-		bpf_skb_change_type(skb, SX_PACKET_HOST);
+	sx_set_pkt_host(skb);
 	sx_count(counter, 1);
 	return bpf_redirect_peer(ep->ifindex, 0);
 }
