@@ -779,6 +779,31 @@ static int half_close_server(int fd)
 	return 0;
 }
 
+/*
+ * reply_then_half_close: a request, its reply, then the client half-closes
+ * and waits for EOF (netperf's TCP_CRR, lingering closes); the server takes
+ * its time before it closes.
+ */
+static int reply_then_half_close_client(int fd)
+{
+	ev_send(fd, "request", 7, 0);
+	ev_recv(fd, 64, 0);
+	ev_shutdown(fd, SHUT_WR);
+	rx_to_eof(fd, "rx", 64);
+	ev_close(fd);
+	return 0;
+}
+
+static int reply_then_half_close_server(int fd)
+{
+	ev_recv(fd, 64, 0);
+	ev_send(fd, "reply", 5, 0);
+	rx_to_eof(fd, "rx", 64);
+	msleep(SYNC_MS);	/* work done after the client's FIN, before closing */
+	ev_close(fd);
+	return 0;
+}
+
 /* rst_on_close_with_unread: the server reads 10 of 20 bytes and aborts. */
 static int rst_unread_client(int fd)
 {
@@ -1273,6 +1298,8 @@ static const struct scenario scenarios[] = {
 	{ "fin_from_client", fin_closer, fin_reader, 0, 0, 0 },
 	{ "fin_from_server", fin_reader, fin_closer, 0, 0, 0 },
 	{ "half_close", half_close_client, half_close_server, 0, 0, 0 },
+	{ "reply_then_half_close", reply_then_half_close_client, reply_then_half_close_server, 0, 0,
+	  0 },
 	{ "rst_on_close_with_unread", rst_unread_client, rst_unread_server, 0, 0, 0 },
 	{ "rst_while_blocked", rst_blocked_client, rst_blocked_server, 0, 0, 0 },
 	{ "peek", peek_client, peek_server, 0, 0, 0 },
