@@ -9,6 +9,7 @@
 #include "endpoint_map.h"
 #include "parse.h"
 #include "pins.h"
+#include "pod_progs.h"
 #include "tc.h"
 
 int sx_cni_node_ready(const char *pin_dir, bool main_mode, char *why, size_t len)

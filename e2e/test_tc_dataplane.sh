@@ -241,6 +241,31 @@ check "a reload on another VXLAN port alone succeeds" port_only
 check "... and the new device has the node's addresses and routes ($(vx_state); before: $before_vx)" test "$(vx_state)" = "$before_vx"
 check "back on the cluster's port" port_back
 check "... traffic flows across nodes" reach n1a 10.244.2.3
+# --- a veth is wired on both hooks or not at all ------------------------------------
+# Another tool's filter at sockvx's priority with another protocol: the kernel
+# refuses sockvx's egress filter there, after from_pod went on ingress.
+sx_on 1 ip link add sxpa0 type veth peer name sxpa1
+sx_on 1 tc qdisc add dev sxpa0 clsact
+sx_on 1 tc filter add dev sxpa0 egress pref 1 protocol ip bpf bytecode "1,6 0 0 4294967295,"
+hook_filters() { sx_on 1 tc filter show dev sxpa0 "$1" | grep -c "${2:-direct-action}" || true; }
+has_clsact() { sx_on 1 tc qdisc show dev sxpa0 | grep -q clsact; }
+listed() { sx_nctl 1 endpoint list --json | jq -e --arg ip "$1" 'any(.[]; .ip == $ip)' >/dev/null; }
+wire_pa() { sx_nctl 1 endpoint add 10.244.1.77 --dev sxpa0 >/dev/null 2>"$SX_TMP/pa.err"; }
+refused_on_egress() { ! wire_pa && grep -q "cannot attach the tc program" "$SX_TMP/pa.err"; }
+check "endpoint add --dev fails when to_pod cannot go on egress" refused_on_egress
+check "... takes from_pod off ingress again ($(hook_filters ingress))" test "$(hook_filters ingress)" -eq 0
+check "... records no endpoint" eval '! listed 10.244.1.77'
+others_kept() { test "$(hook_filters egress bytecode)" -eq 1 && has_clsact; }
+check "... and leaves the other tool's filter and qdisc" others_kept
+sx_on 1 tc qdisc del dev sxpa0 clsact
+check "on a bare veth, endpoint add --dev wires both hooks" wire_pa
+check "... ($(hook_filters ingress) on ingress, $(hook_filters egress) on egress)" \
+	test "$(hook_filters ingress)$(hook_filters egress)" = 11
+sx_nctl 1 endpoint del 10.244.1.77 >/dev/null
+check "endpoint del unwires the veth ($(hook_filters ingress)$(hook_filters egress))" \
+	test "$(hook_filters ingress)$(hook_filters egress)" = 00
+check "... and removes the clsact qdisc sockvx gave it" eval '! has_clsact'
+sx_on 1 ip link del sxpa0
 check "load from another network namespace is refused" \
 	sh -c "! '$SOCKVXCTL' load --pin-dir '$(sx_node_pin 2)' --cgroup '$SX_CG/n2' 2>/dev/null"
 unload_node2() { sx_nctl 2 unload >/dev/null; }
@@ -248,5 +273,7 @@ check "unload node 2" unload_node2
 check "... removes its VXLAN device" sh -c "! ip -n $(sx_node_ns 2) link show sockvx_vxlan >/dev/null 2>&1"
 pod_filters() { sx_on 2 tc filter show dev "$(sx_pod_hveth n2a)" "$1" | grep -c direct-action || true; }
 check "... and the tc filters of its pods" test "$(pod_filters ingress)$(pod_filters egress)" = 00
+pod_qdiscs() { sx_on 2 tc qdisc show dev "$(sx_pod_hveth n2a)" | grep -c clsact || true; }
+check "... and their clsact qdiscs ($(pod_qdiscs))" test "$(pod_qdiscs)" -eq 0
 check "... and its pins" test ! -e "$(sx_node_pin 2)"
 sx_done

@@ -15,6 +15,7 @@
 #include "netdev.h"
 #include "parse.h"
 #include "pins.h"
+#include "pod_progs.h"
 #include "sockvx_abi.h"
 #include "sysenv.h"
 #include "tc.h"
@@ -148,7 +149,7 @@ int sx_endpoint_del(const char *pin_dir, int argc, char **argv)
 		if (!wired[i] || ifindex_in_use(fd, wired[i]) ||
 		    sx_dataplane_same_netns(pin_dir))
 			continue;
-		sx_dataplane_detach_pod((int)wired[i]);
+		sx_pod_progs_detach((int)wired[i]);
 	}
 	close(fd);
 	return r;

@@ -15,6 +15,7 @@
 #include "nodes.h"
 #include "parse.h"
 #include "pins.h"
+#include "pod_progs.h"
 #include "tc.h"
 
 int sx_parse_pod_cidrs(const char *text, struct sx_endpoint_key *router4,
@@ -81,20 +82,11 @@ static int for_each_wired_ifindex(const char *pin_dir, int (*fn)(int ifindex, vo
 	return r;
 }
 
-/* The programs of a pod's host veth; to_pod may be absent (-1): a load older than it. */
-struct pod_progs {
-	int from_pod_fd;
-	int to_pod_fd;
-};
-
+/* Wires one veth with the struct sx_pod_progs in arg. */
 static int attach_pod_progs(int ifindex, void *arg)
 {
-	const struct pod_progs *pp = arg;
-	int r = sx_tc_attach(ifindex, BPF_TC_INGRESS, pp->from_pod_fd);
+	int r = sx_pod_progs_attach(ifindex, arg);
 
-	if (!r)
-		r = pp->to_pod_fd >= 0 ? sx_tc_attach(ifindex, BPF_TC_EGRESS, pp->to_pod_fd) :
-					 sx_tc_detach(ifindex, BPF_TC_EGRESS);
 	/* The pod may be gone while its endpoint waits for the CNI DEL. */
 	return r == -ENODEV ? 0 : r;
 }
@@ -102,24 +94,11 @@ static int attach_pod_progs(int ifindex, void *arg)
 /* Detaches every veth it is given; the first error is kept in *arg, not returned, so the walk goes on. */
 static int detach_pod_progs(int ifindex, void *arg)
 {
-	int *first_err = arg, r = sx_dataplane_detach_pod(ifindex);
+	int *first_err = arg, r = sx_pod_progs_detach(ifindex);
 
 	if (r && !*first_err)
 		*first_err = r;
 	return 0;
-}
-
-/* Puts a pinned program on a hook again. */
-static int reattach_pinned(const char *pin_dir, const char *pin, int ifindex,
-			   enum bpf_tc_attach_point point)
-{
-	int fd = sx_pin_open(pin_dir, pin, 1), r;
-
-	if (fd < 0)
-		return fd;
-	r = sx_tc_attach(ifindex, point, fd);
-	close(fd);
-	return r;
 }
 
 /*
@@ -159,7 +138,7 @@ static void restore_previous(const char *pin_dir, const struct sx_netconf *old,
 			     const struct sx_netconf *now, bool created, int replaced_ifindex)
 {
 	struct sx_netconf put = *old;
-	struct pod_progs pp;
+	struct sx_pod_progs pp;
 	int r = 0, step, vx = (int)old->vxlan_ifindex;
 
 	/* Every step is tried whatever failed before it; the first error is reported. */
@@ -170,27 +149,20 @@ static void restore_previous(const char *pin_dir, const struct sx_netconf *old,
 		put.underlay_ip4 = now->underlay_ip4;
 	}
 	if (!created && vx) {
-		step = reattach_pinned(pin_dir, SX_PIN_PROG_FROM_OVERLAY, vx, BPF_TC_INGRESS);
+		step = sx_tc_attach_pinned(vx, BPF_TC_INGRESS, pin_dir, SX_PIN_PROG_FROM_OVERLAY);
 		r = r ? r : step;
-		step = reattach_pinned(pin_dir, SX_PIN_PROG_TO_OVERLAY, vx, BPF_TC_EGRESS);
+		step = sx_tc_attach_pinned(vx, BPF_TC_EGRESS, pin_dir, SX_PIN_PROG_TO_OVERLAY);
 		r = r ? r : step;
 	}
 	if (replaced_ifindex) {
 		step = add_router_addrs(vx, NULL, &put);
 		r = r ? r : step;
 	}
-	pp.from_pod_fd = sx_pin_open(pin_dir, SX_PIN_PROG_FROM_POD, 1);
-	pp.to_pod_fd = sx_pin_open(pin_dir, SX_PIN_PROG_TO_POD, 1);
-	if (pp.from_pod_fd < 0)
-		step = pp.from_pod_fd;
-	else if (pp.to_pod_fd < 0 && pp.to_pod_fd != -ENOENT)
-		step = pp.to_pod_fd;
-	else
+	step = sx_pod_progs_open(pin_dir, &pp);
+	if (!step) {
 		step = for_each_wired_ifindex(pin_dir, attach_pod_progs, &pp);
-	if (pp.from_pod_fd >= 0)
-		close(pp.from_pod_fd);
-	if (pp.to_pod_fd >= 0)
-		close(pp.to_pod_fd);
+		sx_pod_progs_close(&pp);
+	}
 	r = r ? r : step;
 	/* from_pod sends to the device the netconf names: it must name the live one. */
 	step = sx_netconf_write(pin_dir, &put);
@@ -289,7 +261,7 @@ int sx_dataplane_load(const char *pin_dir, const struct sx_overlay_opts *o)
 	struct sx_netconf nc, before;
 	bool created = false, upgrade;
 	int replaced_ifindex = 0;
-	struct pod_progs pp;
+	struct sx_pod_progs pp;
 	int r;
 
 	r = sx_netconf_read(pin_dir, &nc);

@@ -4,11 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include "log.h"
 #include "netconf.h"
 #include "pins.h"
-#include "tc.h"
 
 __u64 sx_current_netns(void)
 {
@@ -91,31 +89,3 @@ int sx_dataplane_same_netns(const char *pin_dir)
 	return -EXDEV;
 }
 
-int sx_dataplane_attach_pod(const char *pin_dir, int ifindex)
-{
-	int fd = sx_pin_open(pin_dir, SX_PIN_PROG_FROM_POD, 0);
-	int r;
-
-	if (fd < 0)
-		return fd;
-	r = sx_tc_attach(ifindex, BPF_TC_INGRESS, fd);
-	close(fd);
-	if (r)
-		return r;
-	fd = sx_pin_open(pin_dir, SX_PIN_PROG_TO_POD, 1);
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0)
-		return fd;
-	r = sx_tc_attach(ifindex, BPF_TC_EGRESS, fd);
-	close(fd);
-	return r;
-}
-
-int sx_dataplane_detach_pod(int ifindex)
-{
-	int r = sx_tc_detach(ifindex, BPF_TC_INGRESS);
-	int e = sx_tc_detach(ifindex, BPF_TC_EGRESS);
-
-	return r ? r : e;
-}

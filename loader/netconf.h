@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A node's netconf (sx_netconf_v1): how and in which network namespace its
- * dataplane was loaded, and what depends on that alone, such as wiring one
- * pod veth. Both sockvxctl and the CNI plugin use it.
+ * dataplane was loaded. Both sockvxctl and the CNI plugin use it.
  */
 #ifndef SOCKVX_LOADER_NETCONF_H
 #define SOCKVX_LOADER_NETCONF_H
@@ -25,11 +24,4 @@ int sx_netconf_is_here(const struct sx_netconf *nc);
 int sx_dataplane_same_netns(const char *pin_dir);
 /* The same without a message. */
 int sx_dataplane_same_netns_quiet(const char *pin_dir);
-/*
- * Attaches the pinned pod programs to a pod's host veth: from_pod on ingress,
- * and to_pod on egress when it is pinned (a load older than to_pod has none).
- */
-int sx_dataplane_attach_pod(const char *pin_dir, int ifindex);
-/* Detaches both; absent is not an error. The first error, or 0. */
-int sx_dataplane_detach_pod(int ifindex);
 #endif

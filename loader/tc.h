@@ -16,8 +16,16 @@
 
 /* Attaches or replaces prog_fd on the hook. 0 or -errno. */
 int sx_tc_attach(int ifindex, enum bpf_tc_attach_point point, int prog_fd);
+/* Attaches the program pinned as pin_dir/pin. 0 or -errno (-ENOENT: not pinned). */
+int sx_tc_attach_pinned(int ifindex, enum bpf_tc_attach_point point, const char *pin_dir,
+			const char *pin);
 /* Removes sockvx's filter; absent is not an error. 0 or -errno. */
 int sx_tc_detach(int ifindex, enum bpf_tc_attach_point point);
+/*
+ * Deletes the interface's clsact qdisc when neither hook holds a filter of
+ * any tool, so an interface sockvx gave one is left as it found it. 0 or -errno.
+ */
+int sx_tc_hook_release(int ifindex);
 /* The id of the program in sockvx's filter, 0 if none. */
 __u32 sx_tc_prog_id(int ifindex, enum bpf_tc_attach_point point);
 
