@@ -30,9 +30,9 @@ int sx_cni_env_read(struct sx_cni_env *env, struct sx_cni_error *err);
  */
 int sx_cni_env_require_path(const struct sx_cni_env *env, int runs_ipam, struct sx_cni_error *err);
 /*
- * The longest container ID: the attachment record is named
- * "<id>:<ifname>.tmp" while it is written, and a file name has at most
- * NAME_MAX (255) bytes. Runtimes use 64.
+ * The longest container ID: the attachment record "<id>:<ifname>" and the
+ * ".<id>:<ifname>" it is written as first must fit a file name, at most
+ * NAME_MAX (255) bytes, with room to spare. Runtimes use 64.
  */
 #define SX_CNI_CONTAINER_ID_MAX (255 - 1 - 15 - 4)
 /* The spec's rule for container IDs, [A-Za-z0-9][A-Za-z0-9_.-]*, up to SX_CNI_CONTAINER_ID_MAX. */

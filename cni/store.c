@@ -90,24 +90,28 @@ static json_t *record_json(const struct sx_attachment *a)
 	return o;
 }
 
-/* A record is written to "<record>.tmp" first, then renamed into place. */
-static const char tmp_suffix[] = ".tmp";
-
+/*
+ * A record is written to ".<record>" first, then renamed into place. A
+ * container ID never starts with '.', so the leading dot tells a half-written
+ * record from any record, whatever its interface name ends with.
+ */
 static bool is_tmp(const char *name)
 {
-	size_t n = strlen(name), k = sizeof(tmp_suffix) - 1;
-
-	return n > k && !strcmp(name + n - k, tmp_suffix);
+	return name[0] == '.';
 }
 
 static int tmp_path(char *buf, size_t len, const char *path)
 {
-	return (size_t)snprintf(buf, len, "%s%s", path, tmp_suffix) >= len ? -ENAMETOOLONG : 0;
+	const char *slash = strrchr(path, '/');
+	int dir = slash ? (int)(slash - path + 1) : 0;
+	int n = snprintf(buf, len, "%.*s.%s", dir, path, path + dir);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 int sx_store_put(const char *data_dir, const char *network, const struct sx_attachment *a)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + sizeof(tmp_suffix)];
+	char path[PATH_MAX], tmp[PATH_MAX + 1];
 	json_t *o = record_json(a);
 	int r = record_path(path, sizeof(path), data_dir, network, a->container_id, a->ifname);
 
@@ -177,7 +181,7 @@ int sx_store_get(const char *data_dir, const char *network, const char *containe
 int sx_store_del(const char *data_dir, const char *network, const char *container_id,
 		 const char *ifname)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + sizeof(tmp_suffix)];
+	char path[PATH_MAX], tmp[PATH_MAX + 1];
 	int r = record_path(path, sizeof(path), data_dir, network, container_id, ifname);
 
 	if (!r)
@@ -205,7 +209,7 @@ int sx_store_foreach(const char *data_dir, const char *network,
 	if (!dp)
 		return errno == ENOENT ? 0 : -errno;
 	while (!r && (d = readdir(dp))) {
-		/* Records only: not ".", "..", nor a half-written ".tmp". */
+		/* Records only: not ".", "..", nor a half-written one. */
 		if (!strchr(d->d_name, RECORD_SEP) || is_tmp(d->d_name))
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, d->d_name) >= sizeof(path) ||

@@ -175,15 +175,19 @@ static int add_main(struct sx_cni_run *run, int nsfd)
 	memcpy(ep.host_mac, host.mac, sizeof(ep.host_mac));
 	rec.host_ifindex = ep.ifindex;
 	record_ips(&rec, &res);
+	/*
+	 * Recorded whole before the endpoints are: an ADD killed while wiring
+	 * them leaves a record that names them, so a DEL finds them even once
+	 * the pod, and with it the veth, is gone.
+	 */
+	if (record(run, &rec))
+		goto unlink;
 	if (sx_cni_endpoints_add(conf->pin_dir, rec.ips, rec.n_ips, &ep, &run->err))
 		goto unlink;
-	if (record(run, &rec))
-		goto unwire;
 	run->out = sx_cni_result_build(&res, conf->version, conf->cni_version);
 	if (run->out)
 		goto out;
 	sx_cni_fail(&run->err, SX_CNI_E_IO, "out of memory", NULL);
-unwire:
 	sx_cni_endpoints_del(conf->pin_dir, rec.ips, rec.n_ips, ep.ifindex);
 unlink:
 	sx_podlink_delete(host_name);
@@ -324,15 +328,19 @@ static int release_link_and_lease(struct sx_cni_run *run, const char *host_name,
 }
 
 /* Addresses no attachment record claims. */
+/* Addresses to unregister, less those another attachment (not self) holds. */
 struct unclaimed {
 	struct sx_endpoint_key *keys;
 	int n;
+	const char *self_id, *self_ifname;
 };
 
 static int drop_claimed(const struct sx_attachment *a, void *arg)
 {
 	struct unclaimed *u = arg;
 
+	if (u->self_id && !strcmp(a->container_id, u->self_id) && !strcmp(a->ifname, u->self_ifname))
+		return 0;
 	for (int i = 0; i < u->n; i++)
 		for (int j = 0; j < a->n_ips; j++)
 			if (!memcmp(&u->keys[i], &a->ips[j], sizeof(u->keys[i]))) {
@@ -355,15 +363,26 @@ static int detach(struct sx_cni_run *run, const struct sx_attachment *rec, bool 
 
 	sx_podlink_host_name(container_id, ifname, host_name);
 	/* A main-mode record without a veth index is an ADD that never finished. */
-	if (have_rec && (!rec->main_mode || rec->host_ifindex)) {
-		sx_cni_endpoints_del(conf->pin_dir, rec->ips, rec->n_ips,
-				     rec->main_mode ? rec->host_ifindex : 0);
+	if (have_rec && rec->main_mode && rec->host_ifindex) {
+		sx_cni_endpoints_del(conf->pin_dir, rec->ips, rec->n_ips, rec->host_ifindex);
+	} else if (have_rec && !rec->main_mode) {
+		/*
+		 * Socket-only entries carry no veth to tell whose they are: an address
+		 * another attachment holds by now (this one's DEL never came, and its
+		 * address went to a newer pod) stays registered.
+		 */
+		struct sx_endpoint_key keys[SX_STORE_MAX_IPS];
+		struct unclaimed u = { keys, rec->n_ips, container_id, ifname };
+
+		memcpy(keys, rec->ips, sizeof(keys[0]) * (size_t)rec->n_ips);
+		sx_store_foreach(conf->data_dir, conf->name, drop_claimed, &u);
+		sx_cni_endpoints_del(conf->pin_dir, keys, u.n, 0);
 	} else if (main_mode && !sx_link_get(host_name, 0, &host)) {
 		/* An ADD that died midway: whatever is wired to our veth. */
 		sx_cni_endpoints_del_wired(conf->pin_dir, (__u32)host.ifindex);
 	} else if (!main_mode && conf->prev_result) {
 		struct sx_endpoint_key keys[SX_STORE_MAX_IPS];
-		struct unclaimed u = { keys, 0 };
+		struct unclaimed u = { keys, 0, NULL, NULL };
 		char why[256];
 
 		u.n = sx_cni_result_sandbox_addrs(conf->prev_result, keys, SX_STORE_MAX_IPS, why,

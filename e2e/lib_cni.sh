@@ -46,6 +46,12 @@ pod_ip() { jq -r ".ips[] | select(.address | test(\"${2:-\\\\.}\")) | .address" 
 endpoints() { sx_nctl 1 endpoint list --json; }
 has_endpoint() { endpoints | jqt --arg ip "$1" 'any(.[]; .ip == $ip)'; }
 # lease_count: host-local's lease files (named by address) in this test's IPAM directory.
+# leased CONTAINER: host-local holds an address for it (its lease files start
+# with the container ID and "\r\n").
+leased() {
+	find "$LEASES" -maxdepth 1 -name '*[0-9a-f]' ! -name 'last_reserved_ip*' -exec head -qn1 {} + 2>/dev/null |
+		tr -d '\r' | grep -qxF "$1"
+}
 lease_count() { find "$LEASES" -maxdepth 1 -name '*[0-9a-f]' ! -name 'last_reserved_ip*' 2>/dev/null | wc -l; }
 host_veths() { sx_on 1 ip -j link show | jq -r '.[].ifname' | grep -c '^sx[0-9a-f]\{12\}$' || true; }
 records() { find "$RECORDS" -maxdepth 1 -name '*:*' 2>/dev/null | wc -l; }

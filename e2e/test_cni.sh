@@ -209,9 +209,8 @@ check "STATUS where sockvx is not loaded says code 50" jqt '.code == 50' <<<"$ou
 ip netns del "sx${SX_ID}-a"
 run_cni DEL ca "" "$good" >/dev/null
 check "DEL with the namespace gone and no CNI_NETNS succeeds" test "$(rc)" -eq 0
-check "... and removes its endpoints and lease" sh -c \
-	"! $SOCKVXCTL endpoint list --json --pin-dir $PIN | grep -q '\"$(pod_ip "$first")\"' &&
-	 ! grep -rlqx ca $LEASES"
+ca_gone() { ! has_endpoint "$(pod_ip "$first")" && ! leased ca; }
+check "... and removes its endpoints and lease" ca_gone
 run_cni DEL never-added "" "$good" >/dev/null
 check "DEL of a container never added succeeds" test "$(rc)" -eq 0
 # A fresh node: no ADD has told sockvx yet that Debian's host-local speaks 1.0.0 at most.
@@ -230,13 +229,23 @@ gc=$(conf 1.1.0 '."cni.dev/valid-attachments" = [{"containerID":"g1","ifname":"e
 run_cni GC "" "" "$gc" >/dev/null
 check "GC succeeds" test "$(rc)" -eq 0
 check "GC keeps the listed attachments (2 records)" test "$(records)" -eq 2
-check "GC released the others' leases" sh -c "! grep -rlqxE 'g2|g3' $LEASES"
+check "GC kept the listed pod's lease" leased g1
+check "GC released the others' leases" eval '! leased g2 && ! leased g3'
 check "GC removed their endpoints" sh -c \
 	"! $SOCKVXCTL endpoint list --json --pin-dir $PIN | grep -qE '\"($(pod_ip "$(cat "$SX_TMP/g2.json")")|$(pod_ip "$(cat "$SX_TMP/g3.json")"))\"'"
 check "GC removed their veths" test "$(host_veths)" -eq 2
 check "a listed pod still works after GC" pings g1 "$(pod_ip "$second")"
 for p in g1 cb; do run_cni DEL "$p" "" "$good" >/dev/null; done
 check "after DEL of the rest, nothing is left" nothing_left
+
+# An interface name may end in ".tmp": its record is not taken for a half-written one.
+newpod gt
+run_cni ADD gt "$(nspath gt)" "$(conf 1.1.0)" CNI_IFNAME=net1.tmp >/dev/null
+check "ADD with CNI_IFNAME net1.tmp" test "$(rc)" -eq 0
+run_cni GC "" "" "$(conf 1.1.0 '."cni.dev/valid-attachments" = [{"containerID":"gt","ifname":"net1.tmp"}]')" >/dev/null
+check "... GC keeps its record and lease" eval 'test -e "$RECORDS/gt:net1.tmp" && leased gt'
+run_cni DEL gt "" "$(conf 1.1.0)" CNI_IFNAME=net1.tmp >/dev/null
+check "... and DEL removes them" nothing_left
 
 # --- GC and STATUS reach an IPAM plugin that speaks 1.1.0 ---------------------------
 # host-local here speaks 1.0.0 at most, so the calls above skipped it; this
@@ -352,7 +361,15 @@ accel_check ch1 "$ch2_ip" "chained mode"
 withprev=$(jq -c --argjson p "$(cat "$SX_TMP/ch1.prev")" '.prevResult = $p' <<<"$sockvx_chained")
 run_cni CHECK ch1 "$(nspath ch1)" "$withprev" CNI_PATH= >/dev/null
 check "chained CHECK passes, without CNI_PATH" test "$(rc)" -eq 0
+# ch1's address goes to a newer pod while ch1's record stays (its DEL has not
+# come yet): that DEL must leave the newer pod's endpoint.
+newpod ch3
+run_cni ADD ch3 "$(nspath ch3)" "$withprev" CNI_PATH= >/dev/null
+check "a chained ADD of a newer pod with ch1's address succeeds" test "$(rc)" -eq 0
 chain_del ch1 >/dev/null
+check "... and ch1's late DEL leaves the newer pod's endpoint" has_endpoint "$ch1_ip"
+run_cni DEL ch3 "$(nspath ch3)" "$withprev" CNI_PATH= >/dev/null
+check "... which the newer pod's own DEL removes" eval '! has_endpoint "$ch1_ip"'
 # A repeated DEL of ch1 whose cached prevResult names an address that ch2
 # holds by now (host-local reuses released addresses).
 reused=$(jq -c --argjson p "$(cat "$SX_TMP/ch2.prev")" '.prevResult = $p' <<<"$sockvx_chained")

@@ -19,6 +19,7 @@ expect_error() {
 no_pins() { [[ ! -e $SX_PIN ]]; }
 # Programs sockvx attached to the test cgroup (sockops and setsockopt).
 cg_attached() { bpftool cgroup show "$SX_CG" 2>/dev/null | grep -c ' sx_' || true; }
+attached_is() { [[ $(cg_attached) -eq $1 ]]; }
 
 expect_error "unknown flag is a usage error" "unknown option" "$SOCKVXCTL" load --bogus
 expect_error "unknown command is a usage error" "unknown command" "$SOCKVXCTL" frobnicate
@@ -117,6 +118,14 @@ expect_error "--pod-cidr with two IPv4 CIDRs is refused" "--pod-cidr takes" \
 expect_error "a missing underlay interface is reported" "no such interface" \
 	"$SOCKVXCTL" load --pin-dir "$SX_PIN-tc" --cgroup "$SX_CG" --underlay sxnosuch0
 check "... and the failed load left no pins" test ! -e "$SX_PIN-tc"
+# The same first load into a pin directory that exists, empty.
+mkdir "$SX_PIN-tc"
+cg_before=$(cg_attached)
+expect_error "a first load into an empty pin dir that fails" "no such interface" \
+	"$SOCKVXCTL" load --pin-dir "$SX_PIN-tc" --cgroup "$SX_CG" --underlay sxnosuch0
+check "... leaves the directory, empty" test -d "$SX_PIN-tc" -a -z "$(ls -A "$SX_PIN-tc")"
+check "... and nothing attached to the cgroup" sx_eventually attached_is "$cg_before"
+rmdir "$SX_PIN-tc"
 expect_error "--mac needs --dev" "--mac needs --dev" sx_ctl endpoint add 10.9.9.9 --mac 02:00:00:00:00:01
 expect_error "a bad --mac is refused" "--mac takes" sx_ctl endpoint add 10.9.9.9 --dev lo --mac 02:00:00
 expect_error "a missing --dev interface is reported" "no such interface" \
@@ -129,7 +138,6 @@ expect_error "node add needs two arguments" "expected POD_CIDR NODE_IP" sx_ctl n
 progs=$(sx_ctl status --json | jq -r '.sockops.program.id, .sk_msg.program.id')
 "$SOCKVXCTL" unload --pin-dir "$SX_PIN" >/dev/null
 check "unload removes the pin dir" no_pins
-attached_is() { [[ $(cg_attached) -eq $1 ]]; }
 progs_gone() {
 	local id
 	for id in $progs; do bpftool prog show id "$id" >/dev/null 2>&1 && return 1; done

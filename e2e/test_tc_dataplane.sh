@@ -241,6 +241,25 @@ check "a reload on another VXLAN port alone succeeds" port_only
 check "... and the new device has the node's addresses and routes ($(vx_state); before: $before_vx)" test "$(vx_state)" = "$before_vx"
 check "back on the cluster's port" port_back
 check "... traffic flows across nodes" reach n1a 10.244.2.3
+# A reload whose new VXLAN device cannot be created (another collect-metadata
+# device holds the new port) brings the old one back: the node keeps its overlay.
+vx_port() { sx_on 1 ip -d -j link show sockvx_vxlan | jq -r '.[0].linkinfo.info_data.port'; }
+sx_on 1 ip link add sxblock type vxlan external dstport 4791
+blocked_load() {
+	! sx_on 1 "$SOCKVXCTL" load --pin-dir "$(sx_node_pin 1)" --cgroup "$SX_CG/n1" --underlay ul0 \
+		--vxlan-port 4791 >/dev/null 2>"$SX_TMP/blocked.err"
+}
+check "a reload onto a VXLAN port another device holds fails" blocked_load
+check "... and says the device is back with its earlier settings" \
+	grep -q "back with its earlier settings" "$SX_TMP/blocked.err"
+check "... on the cluster's port ($(vx_port))" test "$(vx_port)" = 4789
+check "... with the earlier programs" \
+	test "$(tc_prog sockvx_vxlan ingress)" = "$(pinned_prog prog_from_overlay_v1)"
+check "... and traffic flows across nodes" reach n1a 10.244.2.3
+check "... also over IPv6" reach n1a fd00:244:2::3
+sx_on 1 ip link del sxblock
+check "a reload on the cluster's port then succeeds" port_back
+
 # --- a veth is wired on both hooks or not at all ------------------------------------
 # Another tool's filter at sockvx's priority with another protocol: the kernel
 # refuses sockvx's egress filter there, after from_pod went on ingress.

@@ -175,6 +175,10 @@ static void restore_previous(const char *pin_dir, const struct sx_netconf *old,
 	if (r)
 		pr_warn("sockvxctl: the earlier tc programs could not all be put back (%s): "
 			"load again to finish the upgrade\n", strerror(-r));
+	else if (replaced_ifindex && now->vxlan_port == old->vxlan_port &&
+		 now->underlay_ip4 == old->underlay_ip4)
+		pr_warn("sockvxctl: the earlier tc programs are back, on %s recreated with its earlier settings\n",
+			SX_VXLAN_DEV);
 	else if (replaced_ifindex)
 		pr_warn("sockvxctl: the earlier tc programs are back, on a VXLAN device recreated with the new settings: "
 			"load again to finish the upgrade\n");
@@ -221,10 +225,11 @@ static int overlay_setup(const char *pin_dir, const struct sx_overlay_opts *o,
 		spec.mtu = underlay.mtu - SX_VXLAN_OVERHEAD;
 		*created = sx_link_get(SX_VXLAN_DEV, 0, &vx) == -ENODEV;
 		r = sx_vxlan_ensure(&spec, &vx);
-		if (r)
-			return r;
+		/* Recreated: with the new settings, or with the old ones when the new failed. */
 		if (!*created && nc->vxlan_ifindex && (__u32)vx.ifindex != nc->vxlan_ifindex)
 			*replaced_ifindex = vx.ifindex;
+		if (r)
+			return r;
 		nc->underlay_ip4 = spec.local_ip4;
 		nc->vxlan_port = spec.port;
 	} else {

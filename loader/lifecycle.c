@@ -96,10 +96,10 @@ static void unpin_name(const char *pin_dir, const char *name)
 
 /*
  * Removes every pin sockvx owns in the directory: its maps (sx_*), programs
- * (prog_*) and links (link_*), of this version and of older ones, then the
- * directory itself.
+ * (prog_*) and links (link_*), of this version and of older ones, then, with
+ * and_dir, the directory itself.
  */
-static void remove_all_pins(const char *pin_dir)
+static void remove_all_pins(const char *pin_dir, bool and_dir)
 {
 	struct dirent *de;
 	DIR *d;
@@ -115,7 +115,7 @@ static void remove_all_pins(const char *pin_dir)
 		}
 		closedir(d);
 	}
-	if (rmdir(pin_dir) && errno != ENOENT)
+	if (and_dir && rmdir(pin_dir) && errno != ENOENT)
 		pr_warn("sockvxctl: %s not removed: %s (it holds files sockvx did not create)\n",
 			pin_dir, strerror(errno));
 }
@@ -173,7 +173,7 @@ int sx_load(const struct sx_load_opts *o)
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = o->pin_dir);
 	char cgroup[PATH_MAX];
 	struct sockops_bpf *skel = NULL;
-	bool fresh;
+	bool fresh, first;
 	int r, msg_fd, map_fd;
 	long migrated = 0;
 
@@ -200,6 +200,8 @@ int sx_load(const struct sx_load_opts *o)
 		pr_warn("sockvxctl: cannot create %s: %s\n", o->pin_dir, strerror(-r));
 		return r;
 	}
+	/* No earlier load to go back to if this one fails (the directory may exist, empty). */
+	first = fresh || !sx_pin_exists(o->pin_dir, SX_PIN_LINK_SOCKOPS);
 	if (!fresh)
 		previous_open(&prev, o->pin_dir);
 
@@ -280,7 +282,7 @@ int sx_load(const struct sx_load_opts *o)
 fail:
 	/* Nothing half attached is left behind: a first load is undone, an upgrade reverted. */
 	if (skel && bpf_map__fd(skel->maps.sx_sockhash_v1) >= 0) {
-		if (fresh)
+		if (first)
 			bpf_prog_detach2(bpf_program__fd(skel->progs.sx_sk_msg),
 					 bpf_map__fd(skel->maps.sx_sockhash_v1), BPF_SK_MSG_VERDICT);
 		else
@@ -288,9 +290,9 @@ fail:
 	}
 	sockops_bpf__destroy(skel);
 	previous_close(&prev);
-	if (fresh) {
+	if (first) {
 		sx_dataplane_unload(o->pin_dir, true);
-		remove_all_pins(o->pin_dir);
+		remove_all_pins(o->pin_dir, fresh);
 	}
 	return r;
 }
@@ -382,7 +384,7 @@ int sx_unload(const struct sx_unload_opts *o)
 		goto out;
 	}
 	/* 6. Remove every pin; the kernel frees each object with its last reference. */
-	remove_all_pins(o->pin_dir);
+	remove_all_pins(o->pin_dir, true);
 	printf("sockvx unloaded from %s\n", o->pin_dir);
 	r = 0;
 out:

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -142,6 +143,25 @@ static int vxlan_matches(struct rtnl_link *l, const struct sx_vxlan_spec *s)
 	return port == s->port && (int)dev == s->underlay_ifindex && same_local;
 }
 
+/* The spec an existing sockvx device was created with. */
+static void vxlan_spec_of(struct rtnl_link *l, struct sx_vxlan_spec *s)
+{
+	struct nl_addr *local = NULL;
+	uint32_t port = 0, dev = 0;
+
+	memset(s, 0, sizeof(*s));
+	rtnl_link_vxlan_get_port(l, &port);
+	rtnl_link_vxlan_get_link(l, &dev);
+	rtnl_link_vxlan_get_local(l, &local);
+	if (local && nl_addr_get_len(local) == 4)
+		memcpy(&s->local_ip4, nl_addr_get_binary_addr(local), 4);
+	if (local)
+		nl_addr_put(local);
+	s->port = (__u16)port;
+	s->underlay_ifindex = (int)dev;
+	s->mtu = rtnl_link_get_mtu(l);
+}
+
 static int vxlan_create(struct nl_sock *sk, const struct sx_vxlan_spec *s)
 {
 	struct rtnl_link *l = rtnl_link_vxlan_alloc();
@@ -193,6 +213,8 @@ static int vxlan_refresh(struct nl_sock *sk, struct rtnl_link *old, const struct
 int sx_vxlan_ensure(const struct sx_vxlan_spec *spec, struct sx_link *out)
 {
 	struct rtnl_link *l = NULL;
+	struct sx_vxlan_spec was;
+	bool restored = false;
 	struct nl_sock *sk;
 	int r, match;
 
@@ -212,19 +234,28 @@ int sx_vxlan_ensure(const struct sx_vxlan_spec *spec, struct sx_link *out)
 		} else {
 			/* Another port or underlay: the kernel cannot change those in place. */
 			pr_info("%s: settings changed, recreating it\n", SX_VXLAN_DEV);
+			vxlan_spec_of(l, &was);
 			r = rtnl_link_delete(sk, l);
-			r = r ? sx_nl_errno(r) : vxlan_create(sk, spec);
+			if (r) {
+				r = sx_nl_errno(r);
+			} else if ((r = vxlan_create(sk, spec)) && !vxlan_create(sk, &was)) {
+				/* The node keeps an overlay: the new settings failed, the old ones are back. */
+				pr_warn("sockvxctl: %s is back with its earlier settings\n",
+					SX_VXLAN_DEV);
+				restored = true;
+			}
 		}
 		rtnl_link_put(l);
 		l = NULL;
 	} else if (r == -ENODEV) {
 		r = vxlan_create(sk, spec);
 	}
-	if (!r)
-		r = link_get(sk, SX_VXLAN_DEV, 0, &l);
-	if (!r) {
+	/* out describes the device there is now, also when the old one came back. */
+	if ((!r || restored) && !link_get(sk, SX_VXLAN_DEV, 0, &l)) {
 		sx_link_fill(l, out);
 		rtnl_link_put(l);
+	} else if (!r) {
+		r = -ENODEV;
 	}
 	nl_socket_free(sk);
 	return r;

@@ -290,7 +290,7 @@ static void test_valid_container_id(void **state)
 		expect_int(container_ids[i].id, container_ids[i].valid,
 			   sx_cni_valid_container_id(container_ids[i].id));
 	expect_int("NULL", 0, sx_cni_valid_container_id(NULL));
-	/* The longest ID whose record name, with ':eth0123456789a.tmp', still fits NAME_MAX. */
+	/* The longest ID accepted; its record's names, with ':eth0123456789a', fit NAME_MAX. */
 	memset(longest, 'a', SX_CNI_CONTAINER_ID_MAX);
 	longest[SX_CNI_CONTAINER_ID_MAX] = '\0';
 	expect_int("235 characters", 1, sx_cni_valid_container_id(longest));
