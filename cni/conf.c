@@ -148,6 +148,23 @@ static int parse_mtu(struct sx_cni_conf *c, struct sx_cni_error *err)
 	return 0;
 }
 
+/* Does host-local style IPAM (ranges of {"subnet"}, or one "subnet") hand out IPv6? */
+static bool ipam_has_ipv6_subnet(const json_t *ipam)
+{
+	const json_t *set, *range, *subnet = json_object_get(ipam, "subnet");
+	size_t i, j;
+
+	if (json_is_string(subnet) && strchr(json_string_value(subnet), ':'))
+		return true;
+	json_array_foreach(json_object_get(ipam, "ranges"), i, set)
+		json_array_foreach(set, j, range) {
+			subnet = json_object_get(range, "subnet");
+			if (json_is_string(subnet) && strchr(json_string_value(subnet), ':'))
+				return true;
+		}
+	return false;
+}
+
 static int parse_ipam(struct sx_cni_conf *c, struct sx_cni_error *err)
 {
 	json_t *type;
@@ -230,6 +247,9 @@ static int parse_fields(struct sx_cni_conf *c, enum sx_cni_verb verb, struct sx_
 		c->data_dir = SX_CNI_DEFAULT_DATA_DIR;
 	if (parse_log_level(c, err) || parse_mtu(c, err) || parse_ipam(c, err))
 		return err->code;
+	/* Known before IPAM runs, for IPAM plugins whose configuration says so. */
+	if (c->ipam && c->mtu && c->mtu < SX_CNI_MTU_MIN_IPV6 && ipam_has_ipv6_subnet(c->ipam))
+		return bad_field(err, "mtu", "IPv6 needs at least 1280, and ipam has an IPv6 subnet");
 	if (get_object(c->root, "dns", &c->dns, err) || get_object(c->root, "prevResult", &c->prev_result, err))
 		return err->code;
 	if (parse_valid_attachments(c, verb, err))

@@ -89,8 +89,12 @@ static int parse_ipam_result(struct sx_cni_run *run, json_t *obj, unsigned int m
 				   "%s gave an empty \"ips\"", run->conf.ipam_type);
 	for (i = 0; i < ipam->n_ips; i++)
 		if (ipam->ips[i].addr.family == SX_AF_INET6 && mtu < SX_CNI_MTU_MIN_IPV6)
-			return sx_cni_fail(&run->err, SX_CNI_E_CONFIG, "invalid network configuration",
-					   "field \"mtu\": IPv6 needs at least 1280");
+			return run->conf.mtu ?
+				       sx_cni_fail(&run->err, SX_CNI_E_CONFIG, "invalid network configuration",
+						   "field \"mtu\": IPv6 needs at least 1280") :
+				       sx_cni_fail(&run->err, SX_CNI_E_CONFIG, "invalid network configuration",
+						   "the overlay's MTU %u is below IPv6's minimum, 1280: "
+						   "the underlay's MTU is too small for IPv6 pods", mtu);
 	return 0;
 }
 

@@ -124,6 +124,12 @@ expect_code "configuration that is not JSON" 6 ADD c1 "$(nspath e)" '{"cniVersio
 expect_code "duplicate keys" 6 ADD c1 "$(nspath e)" '{"cniVersion":"1.0.0","cniVersion":"1.0.0"}'
 expect_code "an unsupported cniVersion" 1 ADD c1 "$(nspath e)" "$(conf 9.9.9)"
 expect_code "mtu that is not a number" 7 ADD c1 "$(nspath e)" "$(conf 1.0.0 '.mtu = "big"')"
+ipam_files() { find "$SX_TMP/ipam-n1" -type f -printf '%p %T@\n' 2>/dev/null | sort; }
+ipam_before=$(ipam_files)
+out=$(run_cni ADD c1 "$(nspath e)" "$(conf 1.0.0 '.mtu = 1000')")
+check "an mtu IPv6 cannot use, with an IPv6 range, is code 7 naming the field" \
+	jqt '.code == 7 and (.details | contains("mtu"))' <<<"$out"
+check "... found before IPAM ran (its files are as they were)" test "$(ipam_files)" = "$ipam_before"
 out=$(run_cni ADD c1 "$(nspath e)" "$(conf 1.0.0 '.pinDir = "relative/pins"')")
 check "a relative pinDir is code 7 naming the field" \
 	jqt '.code == 7 and (.details | contains("pinDir"))' <<<"$out"

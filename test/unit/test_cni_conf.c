@@ -435,6 +435,42 @@ static void test_mtu_field(void **state)
 	}
 }
 
+/* An mtu IPv6 cannot use is refused before IPAM runs when the IPAM section shows IPv6. */
+static void test_mtu_against_ipam(void **state)
+{
+	static const struct {
+		const char *what, *mtu, *ipam;
+		int code;
+	} cases[] = {
+		{ "IPv6 range", "1000", "{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"}],[{\"subnet\":\"fd00::/64\"}]]}", SX_CNI_E_CONFIG },
+		{ "IPv6 subnet", "1279", "{\"type\":\"host-local\",\"subnet\":\"fd00::/64\"}", SX_CNI_E_CONFIG },
+		{ "IPv4 only", "1000", "{\"type\":\"host-local\",\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"}]]}", 0 },
+		{ "1280 with IPv6", "1280", "{\"type\":\"host-local\",\"subnet\":\"fd00::/64\"}", 0 },
+		{ "no mtu", NULL, "{\"type\":\"host-local\",\"subnet\":\"fd00::/64\"}", 0 },
+		{ "ranges not arrays", "1000", "{\"type\":\"host-local\",\"ranges\":{\"subnet\":\"fd00::/64\"}}", 0 },
+	};
+	char text[512];
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		struct sx_cni_conf c;
+		struct sx_cni_error e;
+		int rc;
+
+		snprintf(text, sizeof(text),
+			 "{\"cniVersion\":\"1.0.0\",\"name\":\"net\",\"type\":\"sockvx\",%s%s%s\"ipam\":%s}",
+			 cases[i].mtu ? "\"mtu\":" : "", cases[i].mtu ? cases[i].mtu : "",
+			 cases[i].mtu ? "," : "", cases[i].ipam);
+		rc = parse_text(text, SX_CNI_ADD, &c, &e);
+		if (cases[i].code) {
+			expect_failure(cases[i].what, cases[i].code, "mtu", rc, &c, &e);
+			continue;
+		}
+		expect_success(cases[i].what, rc, &e);
+		sx_cni_conf_free(&c);
+	}
+}
+
 static void test_ipam_field(void **state)
 {
 	char *long_type = long_string("", 't', 65);
@@ -909,6 +945,7 @@ int main(void)
 		cmocka_unit_test(test_path_defaults_and_values),
 		cmocka_unit_test(test_log_level_field),
 		cmocka_unit_test(test_mtu_field),
+		cmocka_unit_test(test_mtu_against_ipam),
 		cmocka_unit_test(test_ipam_field),
 		cmocka_unit_test(test_dns_and_prev_result_must_be_objects),
 		cmocka_unit_test(test_dns_and_prev_result_are_kept),
