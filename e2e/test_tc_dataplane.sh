@@ -260,6 +260,19 @@ check "... also over IPv6" reach n1a fd00:244:2::3
 sx_on 1 ip link del sxblock
 check "a reload on the cluster's port then succeeds" port_back
 
+# A reload with another --pod-cidr moves the node's pod-network addresses.
+vx_addrs() {
+	sx_on 1 ip -j addr show dev sockvx_vxlan |
+		jq -r '[.[0].addr_info[] | select(.scope == "global") | .local] | sort | join(" ")'
+}
+cidr_load() { sx_nctl 1 load --cgroup "$SX_CG/n1" --underlay ul0 --pod-cidr "$1" >/dev/null; }
+check "a reload with another --pod-cidr succeeds" cidr_load 10.244.101.0/24,fd00:244:101::/64
+check "... and leaves the device only the new addresses" \
+	test "$(vx_addrs)" = "10.244.101.1 fd00:244:101::1"
+check "a reload back to the node's pod CIDRs succeeds" cidr_load 10.244.1.0/24,fd00:244:1::/64
+check "... with only their addresses" test "$(vx_addrs)" = "10.244.1.1 fd00:244:1::1"
+check "... and traffic flows across nodes" reach n1a 10.244.2.3
+
 # --- a veth is wired on both hooks or not at all ------------------------------------
 # Another tool's filter at sockvx's priority with another protocol: the kernel
 # refuses sockvx's egress filter there, after from_pod went on ingress.

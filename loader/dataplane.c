@@ -126,6 +126,28 @@ static int add_router_addrs(int ifindex, const struct sx_overlay_opts *o,
 }
 
 /*
+ * A load with another --pod-cidr gave the device the node's new addresses,
+ * and the routes to other nodes use them now: the old ones go.
+ */
+static void drop_old_router_addrs(int ifindex, const struct sx_netconf *was,
+				  const struct sx_netconf *now)
+{
+	struct sx_endpoint_key o[2], n[2];
+	int i, r;
+
+	sx_netconf_routers(was, &o[0], &o[1]);
+	sx_netconf_routers(now, &n[0], &n[1]);
+	for (i = 0; i < 2; i++) {
+		if (!o[i].family || !memcmp(&o[i], &n[i], sizeof(o[i])))
+			continue;
+		r = sx_addr_del(ifindex, &o[i]);
+		if (r)
+			pr_warn("sockvxctl: cannot remove the node's earlier pod-network address from %s: %s\n",
+				SX_VXLAN_DEV, strerror(-r));
+	}
+}
+
+/*
  * An upgrade that fails part-way puts the earlier load's programs back where
  * it may have replaced them: they are still pinned, since the pins are
  * replaced only once every attachment succeeded. The netconf is written back
@@ -320,6 +342,8 @@ int sx_dataplane_load(const char *pin_dir, const struct sx_overlay_opts *o)
 		pr_warn("sockvxctl: cannot attach or pin the tc programs: %s\n", strerror(-r));
 	else if (nc.vxlan_ifindex)
 		pr_info("overlay: %s, VNI %u, UDP port %u\n", SX_VXLAN_DEV, nc.vni, nc.vxlan_port);
+	if (!r && nc.vxlan_ifindex)
+		drop_old_router_addrs((int)nc.vxlan_ifindex, &before, &nc);
 out:
 	if (r && created)
 		sx_vxlan_delete();

@@ -300,6 +300,34 @@ struct nl_addr *sx_nl_addr(const struct sx_endpoint_key *k, int prefixlen)
 	return a;
 }
 
+int sx_addr_del(int ifindex, const struct sx_endpoint_key *addr)
+{
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	struct nl_addr *local;
+	struct nl_sock *sk;
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	local = sx_nl_addr(addr, addr->family == SX_AF_INET ? 32 : 128);
+	sk = local ? sx_nl_open(&r) : NULL;
+	if (!sk) {
+		r = local ? r : -ENOMEM;
+		goto out;
+	}
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_local(a, local);
+	r = rtnl_addr_delete(sk, a, 0);
+	/* Gone already (or never there) is what was asked for. */
+	r = r && r != -NLE_NOADDR && r != -NLE_OBJ_NOTFOUND ? sx_nl_errno(r) : 0;
+	nl_socket_free(sk);
+out:
+	if (local)
+		nl_addr_put(local);
+	rtnl_addr_put(a);
+	return r;
+}
+
 int sx_addr_add(int ifindex, const struct sx_endpoint_key *addr)
 {
 	struct rtnl_addr *a = rtnl_addr_alloc();

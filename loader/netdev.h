@@ -57,6 +57,8 @@ int sx_vxlan_ensure(const struct sx_vxlan_spec *spec, struct sx_link *out);
 int sx_vxlan_delete(void);
 /* Adds a host address (/32 or /128, no DAD, no prefix route) to an interface. */
 int sx_addr_add(int ifindex, const struct sx_endpoint_key *addr);
+/* Removes a host address (/32 or /128) from an interface; absent is not an error. */
+int sx_addr_del(int ifindex, const struct sx_endpoint_key *addr);
 /*
  * Adds (add != 0) or removes the route to a remote pod CIDR through the VXLAN
  * device, with the node's own pod-network address as source when nonzero.
