@@ -159,6 +159,32 @@ d=$(delta 1 tc_local_delivered sx_pod n1a netperf -H 10.244.1.3 -l 1 -t TCP_RR)
 check "direct pod-to-pod connections still take the dataplane ($d frames)" moved "$d"
 flows=$(bpftool map dump pinned "$(sx_node_pin 1)/sx_hostflow_v1" -j | jq length)
 check "the host-routed flows are recorded in sx_hostflow_v1 ($flows)" test "$flows" -gt 0
+# A pod to another node's own address: an API server behind the kubernetes
+# Service, a kubelet, a hostNetwork server. The request leaves through the
+# underlay; the node answers from that address through its route to the pod's
+# CIDR, over VXLAN. Node 1's stack must see the answer: its conntrack
+# translates it back, and kube-proxy drops what conntrack finds INVALID. Node 1
+# filters reverse paths strictly, as some distributions do.
+sx_on 1 iptables -t nat -A PREROUTING -d 10.96.0.1 -j DNAT --to-destination "$(sx_node_ip 2)"
+sx_on 1 iptables -A FORWARD -m conntrack --ctstate INVALID -j DROP
+sx_on 1 sysctl -qw net.ipv4.conf.all.rp_filter=1
+for n in 1 2; do
+	sx_on "$n" ip addr add "fd00:99::$n/64" dev ul0 nodad
+	sx_on "$n" sysctl -qw net.ipv6.conf.all.forwarding=1
+done
+sx_on_cg 2 netserver -D -p 12865 >/dev/null 2>&1 &
+SX_BG_PIDS+=($!)
+node_served() { sx_on 2 ss -Hltn "sport = :12865" | grep -q .; }
+sx_eventually node_served || true
+check "the VXLAN device filters reverse paths loosely" \
+	test "$(sx_on 1 sysctl -n net.ipv4.conf.sockvx_vxlan.rp_filter)" = 2
+node_rr() { sx_pod n1a timeout 20 netperf -H "$1" -l 1 -t TCP_RR "${@:2}" >/dev/null 2>&1; }
+d=$(delta 1 tc_to_host node_rr 10.96.0.1)
+check "a pod to a Service whose backend is another node's own address ($d frames to the host)" moved "$d"
+check "a pod to another node's own address" node_rr "$(sx_node_ip 2)"
+check "... and to its IPv6 address" node_rr fd00:99::2 -- -4 -6
+sx_on 1 iptables -D FORWARD -m conntrack --ctstate INVALID -j DROP
+sx_on 1 sysctl -qw net.ipv4.conf.all.rp_filter=0
 # The checks below must see the dataplane alone carry pod traffic, as before.
 sx_on 1 iptables -t nat -F PREROUTING
 for n in 1 2; do sx_on "$n" sysctl -qw net.ipv4.ip_forward=0; done

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
@@ -143,6 +145,28 @@ static int vxlan_matches(struct rtnl_link *l, const struct sx_vxlan_spec *s)
 	return port == s->port && (int)dev == s->underlay_ifindex && same_local;
 }
 
+/*
+ * Loose reverse-path filtering on the device: a node answers a pod of this
+ * node from its underlay address through its own route to the pod's CIDR,
+ * so the answer comes in here while the route back to its source leaves
+ * through the underlay; strict filtering (rp_filter=1, on by default on some
+ * distributions) would drop it. The kernel applies the larger of "all" and
+ * the device's value, so 2 here is loose whatever "all" says.
+ */
+static int vxlan_loose_rp_filter(void)
+{
+	static const char path[] = "/proc/sys/net/ipv4/conf/" SX_VXLAN_DEV "/rp_filter";
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0 || write(fd, "2", 1) != 1)
+		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (r)
+		pr_warn("sockvxctl: cannot set %s: %s\n", path, strerror(-r));
+	return r;
+}
+
 /* The spec an existing sockvx device was created with. */
 static void vxlan_spec_of(struct rtnl_link *l, struct sx_vxlan_spec *s)
 {
@@ -216,7 +240,7 @@ int sx_vxlan_ensure(const struct sx_vxlan_spec *spec, struct sx_link *out)
 	struct sx_vxlan_spec was;
 	bool restored = false;
 	struct nl_sock *sk;
-	int r, match;
+	int r, rp, match;
 
 	sk = sx_nl_open(&r);
 	if (!sk)
@@ -254,6 +278,8 @@ int sx_vxlan_ensure(const struct sx_vxlan_spec *spec, struct sx_link *out)
 	if ((!r || restored) && !link_get(sk, SX_VXLAN_DEV, 0, &l)) {
 		sx_link_fill(l, out);
 		rtnl_link_put(l);
+		rp = vxlan_loose_rp_filter();
+		r = r ? r : rp;
 	} else if (!r) {
 		r = -ENODEV;
 	}

@@ -84,10 +84,15 @@ static __always_inline int sx_host_to_pod(struct __sk_buff *skb)
 
 /*
  * A frame the VXLAN device decapsulated. Only the cluster's VNI from a known
- * node, carrying a source inside that node's pod CIDRs or the node's own
- * address, gets in; it goes to a pod of this node, or to the host when
- * addressed to the node's own pod-network address (node-to-node traffic such
- * as probes) or when it replies to a host-routed flow.
+ * node gets in. A source inside that node's pod CIDRs is a pod of it: the
+ * frame goes to a pod of this node, or to the host when addressed to the
+ * node's own pod-network address (node-to-node traffic such as probes) or
+ * when it replies to a host-routed flow. A pod address of any other node, or
+ * of this one, is spoofed. Any other source is the sending node's own traffic
+ * (its addresses answering a pod that connected to them, as an API server
+ * does behind the kubernetes Service, or what it forwards): it takes this
+ * node's stack, whose conntrack saw the pod's request and translates the
+ * reply back.
  */
 static __always_inline int sx_overlay_ingress(struct __sk_buff *skb,
 					      const struct sx_tunnel_meta *m)
@@ -106,14 +111,12 @@ static __always_inline int sx_overlay_ingress(struct __sk_buff *skb,
 	if (p.l3 != SX_L3_IPV4 && p.l3 != SX_L3_IPV6)
 		return sx_drop(SX_CNT_DROP_PROTO);
 	t = sx_tunnel_for(&p.src);
-	/*
-	 * A node also answers as itself: a pod's connection to a node address
-	 * (an API server, a kubelet) is answered through the node's route to
-	 * the pod's CIDR, from the address the pod connected to.
-	 */
-	if ((!t || t->node_ip4 != m->remote_ip4) &&
-	    !(p.src.family == SX_AF_INET && p.src.ip.addr[0] == m->remote_ip4))
-		return sx_drop(SX_CNT_DROP_NODE_SPOOF);
+	if (!t || t->node_ip4 != m->remote_ip4) {
+		if (!sx_node_may_send_as(nc, t, m->remote_ip4, &p.src))
+			return sx_drop(SX_CNT_DROP_NODE_SPOOF);
+		sx_set_pkt_host(skb);
+		return sx_to_host();
+	}
 
 	ep = sx_wired_endpoint(&p.dst);
 	if (ep)

@@ -35,6 +35,12 @@ static __always_inline struct sx_endpoint *sx_wired_endpoint(const struct sx_end
 	return ep && ep->ifindex ? ep : NULL;
 }
 
+static __always_inline int sx_ip6_v4mapped(const struct sx_endpoint_key *k)
+{
+	return k->family == SX_AF_INET6 && !k->ip.addr[0] && !k->ip.addr[1] &&
+	       k->ip.addr[2] == bpf_htonl(0xffff);
+}
+
 /* The remote node that owns addr (the longest matching pod CIDR), or NULL. */
 static __always_inline struct sx_tunnel *sx_tunnel_for(const struct sx_endpoint_key *addr)
 {
@@ -45,7 +51,7 @@ static __always_inline struct sx_tunnel *sx_tunnel_for(const struct sx_endpoint_
 		key.ip.addr[3] = addr->ip.addr[0];
 	} else {
 		/* An IPv6 packet to ::ffff:a.b.c.d must not match an IPv4 CIDR. */
-		if (!addr->ip.addr[0] && !addr->ip.addr[1] && addr->ip.addr[2] == bpf_htonl(0xffff))
+		if (sx_ip6_v4mapped(addr))
 			return NULL;
 		key.ip = addr->ip;
 	}
@@ -61,6 +67,23 @@ static __always_inline int sx_is_router_address(const struct sx_netconf *nc,
 		nc->router_ip6.addr[3]) &&
 	       k->ip.addr[0] == nc->router_ip6.addr[0] && k->ip.addr[1] == nc->router_ip6.addr[1] &&
 	       k->ip.addr[2] == nc->router_ip6.addr[2] && k->ip.addr[3] == nc->router_ip6.addr[3];
+}
+
+/*
+ * Could a frame from the node at node_ip4, with this inner source outside
+ * that node's pod CIDRs, be its own traffic? Not with an address that is
+ * another node's (a pod CIDR of it, t; its underlay address), this node's (a
+ * pod, the pod-network address), or that no host sends (IPv4-mapped IPv6).
+ */
+static __always_inline int sx_node_may_send_as(const struct sx_netconf *nc,
+					       const struct sx_tunnel *t, __u32 node_ip4,
+					       const struct sx_endpoint_key *src)
+{
+	if (t || sx_ip6_v4mapped(src) || sx_is_router_address(nc, src) ||
+	    bpf_map_lookup_elem(&sx_endpoints_v1, src))
+		return 0;
+	return src->family != SX_AF_INET || src->ip.addr[0] == node_ip4 ||
+	       !bpf_map_lookup_elem(&sx_nodes_v1, &src->ip.addr[0]);
 }
 
 static __always_inline int sx_drop(__u32 counter)

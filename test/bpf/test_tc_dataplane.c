@@ -105,6 +105,7 @@
 #define NODE_B     "192.168.0.2"
 #define NODE_B_POD4 "10.1.2.5"
 #define NODE_B_POD6 "fd00:1:2::5"
+#define NODE_B6     "fd00:99::2" /* node B's own IPv6 address, in no pod CIDR */
 /* Node C owns 10.2.0.0/16 and fd00:2::/32; node D the longer 10.2.5.0/24 and fd00:2:5::/48. */
 #define NODE_C     "192.168.0.3"
 #define NODE_D     "192.168.0.4"
@@ -623,8 +624,17 @@ static const struct tc_case cases[] = {
 	{ "from_overlay: unknown outer source node is dropped", H_FROM_OVERLAY,
 	  IP4(NODE_B_POD4, POD_A4), .tun_in = TUN_META(NODE_X, VNI),
 	  .verdict = TC_ACT_SHOT, .cnt = CNT(SX_CNT_DROP_UNKNOWN_NODE) },
-	{ "from_overlay: inner source in no node's CIDR is dropped", H_FROM_OVERLAY,
-	  IP4(NOWHERE4, POD_A4), .tun_in = TUN_META(NODE_B, VNI),
+	{ "from_overlay: inner source in no pod CIDR (what the node forwards) goes to the host",
+	  H_FROM_OVERLAY, IP4(NOWHERE4, POD_A4), .tun_in = TUN_META(NODE_B, VNI),
+	  .verdict = TC_ACT_OK, .cnt = CNT(SX_CNT_TC_TO_HOST), .pkt_host = 1 },
+	{ "from_overlay: the node's IPv6 address as inner source goes to the host", H_FROM_OVERLAY,
+	  IP6(NODE_B6, POD_A6), .tun_in = TUN_META(NODE_B, VNI), .verdict = TC_ACT_OK,
+	  .cnt = CNT(SX_CNT_TC_TO_HOST), .pkt_host = 1 },
+	{ "from_overlay: this node's pod-network address as inner source is dropped",
+	  H_FROM_OVERLAY, IP4(ROUTER4, POD_A4), .tun_in = TUN_META(NODE_B, VNI),
+	  .verdict = TC_ACT_SHOT, .cnt = CNT(SX_CNT_DROP_NODE_SPOOF) },
+	{ "from_overlay: this node's socket-only endpoint as inner source is dropped",
+	  H_FROM_OVERLAY, IP4(POD_S4, POD_A4), .tun_in = TUN_META(NODE_B, VNI),
 	  .verdict = TC_ACT_SHOT, .cnt = CNT(SX_CNT_DROP_NODE_SPOOF) },
 	{ "from_overlay: inner source owned by another node is dropped", H_FROM_OVERLAY,
 	  IP4(NODE_C_POD4, POD_A4), .tun_in = TUN_META(NODE_B, VNI),
@@ -675,10 +685,9 @@ static const struct tc_case cases[] = {
 	  TCP4(NODE_B_POD4, 8080, POD_A4, 40000, TCP_ACK), .flow_in = &reply_remote_to_a,
 	  .tun_in = TUN_META(NODE_B, VNI), .verdict = TC_ACT_OK,
 	  .cnt = CNT(SX_CNT_TC_HOST_FLOW), .pkt_host = 1 },
-	{ "from_overlay: a node answering as itself is delivered", H_FROM_OVERLAY,
-	  IP4(NODE_B, POD_A4), .tun_in = TUN_META(NODE_B, VNI), .verdict = TC_ACT_REDIRECT,
-	  .out_dmac = POD_A_MAC, .out_smac = POD_A_HMAC, .cnt = CNT(SX_CNT_TC_DECAP),
-	  .pkt_host = 1 },
+	{ "from_overlay: a node answering as itself goes to the host (its conntrack)",
+	  H_FROM_OVERLAY, IP4(NODE_B, POD_A4), .tun_in = TUN_META(NODE_B, VNI),
+	  .verdict = TC_ACT_OK, .cnt = CNT(SX_CNT_TC_TO_HOST), .pkt_host = 1 },
 	{ "from_overlay: another node's address as source is dropped", H_FROM_OVERLAY,
 	  IP4(NODE_C, POD_A4), .tun_in = TUN_META(NODE_B, VNI), .verdict = TC_ACT_SHOT,
 	  .cnt = CNT(SX_CNT_DROP_NODE_SPOOF) },
