@@ -128,6 +128,17 @@ check "same-node TCP is accelerated on top of the TC path ($d sockets)" test "$d
 d=$(delta 1 sockets_inserted sx_pod n1a netperf -H 10.244.2.2 -l 1 -t TCP_RR)
 check "cross-node TCP is not accelerated ($d sockets)" test "$d" = 0
 
+# --- other tools' filters on the same hooks -------------------------------------------
+# Frames from_pod lets go to the node get no verdict: a lower-priority filter
+# of another tool still sees them (here one that drops everything). Frames the
+# dataplane redirects are its own.
+hveth=$(sx_pod_hveth n1a)
+sx_on 1 tc filter add dev "$hveth" ingress pref 2 protocol all bpf bytecode "1,6 0 0 2," da
+check "a later filter sees what from_pod passes to the node" eval '! reach n1a 10.244.1.1'
+check "... not what it delivers to a pod" reach n1a 10.244.1.3
+sx_on 1 tc filter del dev "$hveth" ingress pref 2
+check "... and without that filter the node answers" reach n1a 10.244.1.1
+
 # --- Services: flows the host translates --------------------------------------------
 # kube-proxy's way: DNAT in the node's nat table, from a Service address (or
 # the node's own address, as for a NodePort or hostPort) to a pod. The reply

@@ -26,7 +26,6 @@
 #define SX_ARPOP_REQUEST 1
 #define SX_ARPOP_REPLY   2
 #define SX_TC_ACT_UNSPEC (-1) /* no verdict: the hook's next filter decides */
-#define SX_TC_ACT_OK   0
 #define SX_TC_ACT_SHOT 2
 #define SX_PACKET_HOST 0
 

@@ -142,7 +142,7 @@ static __always_inline int sx_host_to_overlay(struct __sk_buff *skb)
 	struct sx_pkt p = {};
 
 	if (!bpf_skb_get_tunnel_key(skb, &key, SX_TUNNEL_KEY_SIZE, 0))
-		return SX_TC_ACT_OK;
+		return SX_TC_ACT_UNSPEC;
 	nc = sx_netconf();
 	if (!nc)
 		return sx_drop(SX_CNT_DROP_TUNNEL_ERR);
@@ -159,7 +159,7 @@ static __always_inline int sx_host_to_overlay(struct __sk_buff *skb)
 	if (sx_wired_endpoint(&p.src))
 		sx_host_flow_record(&p);
 	sx_count(SX_CNT_TC_HOST_ENCAP, 1);
-	return SX_TC_ACT_OK;
+	return SX_TC_ACT_UNSPEC;
 }
 
 #endif /* SOCKVX_DATAPLANE_H */

@@ -92,10 +92,15 @@ static __always_inline int sx_drop(__u32 counter)
 	return SX_TC_ACT_SHOT;
 }
 
+/*
+ * Frames the dataplane lets go on (to the node's stack, or out of the VXLAN
+ * device) get no verdict: a later filter of another tool on the hook still
+ * sees them, and with none the stack takes them, as with TC_ACT_OK.
+ */
 static __always_inline int sx_to_host(void)
 {
 	sx_count(SX_CNT_TC_TO_HOST, 1);
-	return SX_TC_ACT_OK;
+	return SX_TC_ACT_UNSPEC;
 }
 
 /*
@@ -169,7 +174,7 @@ static __always_inline int sx_host_flow_to_host(struct __sk_buff *skb)
 {
 	sx_set_pkt_host(skb);
 	sx_count(SX_CNT_TC_HOST_FLOW, 1);
-	return SX_TC_ACT_OK;
+	return SX_TC_ACT_UNSPEC;
 }
 
 /*
