@@ -331,7 +331,6 @@ static int release_link_and_lease(struct sx_cni_run *run, const char *host_name,
 	return ipam.code ? ipam.code : veth.r ? SX_CNI_E_LINK : 0;
 }
 
-/* Addresses no attachment record claims. */
 /* Addresses to unregister, less those another attachment (not self) holds. */
 struct unclaimed {
 	struct sx_endpoint_key *keys;

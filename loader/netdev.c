@@ -326,7 +326,8 @@ struct nl_addr *sx_nl_addr(const struct sx_endpoint_key *k, int prefixlen)
 	return a;
 }
 
-int sx_addr_del(int ifindex, const struct sx_endpoint_key *addr)
+/* Adds (add) or removes a host address (/32 or /128) of an interface. */
+static int addr_set(int ifindex, const struct sx_endpoint_key *addr, bool add)
 {
 	struct rtnl_addr *a = rtnl_addr_alloc();
 	struct nl_addr *local;
@@ -343,9 +344,21 @@ int sx_addr_del(int ifindex, const struct sx_endpoint_key *addr)
 	}
 	rtnl_addr_set_ifindex(a, ifindex);
 	rtnl_addr_set_local(a, local);
-	r = rtnl_addr_delete(sk, a, 0);
-	/* Gone already (or never there) is what was asked for. */
-	r = r && r != -NLE_NOADDR && r != -NLE_OBJ_NOTFOUND ? sx_nl_errno(r) : 0;
+	if (add) {
+		rtnl_addr_set_flags(a, IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
+		r = rtnl_addr_add(sk, a, NLM_F_REPLACE);
+		if (r == -NLE_EXIST)
+			r = 0;
+	} else {
+		r = rtnl_addr_delete(sk, a, 0);
+		/* Gone already (or never there) is what was asked for. */
+		if (r == -NLE_NOADDR || r == -NLE_OBJ_NOTFOUND)
+			r = 0;
+	}
+	if (r)
+		pr_warn("sockvxctl: cannot %s an address of interface %d: %s\n",
+			add ? "add" : "remove", ifindex, nl_geterror(r));
+	r = r ? sx_nl_errno(r) : 0;
 	nl_socket_free(sk);
 out:
 	if (local)
@@ -356,33 +369,12 @@ out:
 
 int sx_addr_add(int ifindex, const struct sx_endpoint_key *addr)
 {
-	struct rtnl_addr *a = rtnl_addr_alloc();
-	struct nl_addr *local;
-	struct nl_sock *sk;
-	int r;
+	return addr_set(ifindex, addr, true);
+}
 
-	if (!a)
-		return -ENOMEM;
-	local = sx_nl_addr(addr, addr->family == SX_AF_INET ? 32 : 128);
-	sk = local ? sx_nl_open(&r) : NULL;
-	if (!sk) {
-		r = local ? r : -ENOMEM;
-		goto out;
-	}
-	rtnl_addr_set_ifindex(a, ifindex);
-	rtnl_addr_set_local(a, local);
-	rtnl_addr_set_flags(a, IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
-	r = rtnl_addr_add(sk, a, NLM_F_REPLACE);
-	if (r && r != -NLE_EXIST)
-		pr_warn("sockvxctl: cannot add an address to interface %d: %s\n", ifindex,
-			nl_geterror(r));
-	r = r && r != -NLE_EXIST ? sx_nl_errno(r) : 0;
-	nl_socket_free(sk);
-out:
-	if (local)
-		nl_addr_put(local);
-	rtnl_addr_put(a);
-	return r;
+int sx_addr_del(int ifindex, const struct sx_endpoint_key *addr)
+{
+	return addr_set(ifindex, addr, false);
 }
 
 int sx_route_set(const struct sx_cidr_key *cidr, int vxlan_ifindex, const struct sx_ip *src,
