@@ -26,8 +26,8 @@ struct sx_attachment {
 
 /*
  * Locks a network's records: shared for ADD and DEL of one attachment (each
- * touches only its own file), exclusive for GC and for a chained DEL without
- * a record, which read them all. CHECK only reads its own record, whole (a
+ * touches only its own file), exclusive for GC and for a chained DEL, which
+ * read them all. CHECK only reads its own record, whole (a
  * record is replaced by rename), and takes no lock.
  * Creates the directory. Returns an fd to close, or -errno.
  */

@@ -353,6 +353,21 @@ static int drop_claimed(const struct sx_attachment *a, void *arg)
 	return 0;
 }
 
+/*
+ * Unregisters socket-only endpoints, all but the addresses another attachment
+ * records by now: chained entries name no veth to tell whose they are, and an
+ * address may have gone to a newer pod (this DEL comes late, or again). The
+ * caller holds the records' lock alone, so no ADD records a claim meanwhile.
+ */
+static void endpoints_del_unclaimed(const struct sx_cni_conf *conf, struct sx_endpoint_key *keys,
+				    int n, const char *container_id, const char *ifname)
+{
+	struct unclaimed u = { keys, n, container_id, ifname };
+
+	sx_store_foreach(conf->data_dir, conf->name, drop_claimed, &u);
+	sx_cni_endpoints_del(conf->pin_dir, keys, u.n, 0);
+}
+
 /* Undoes an attachment: endpoints, then the veth and the IPAM lease, then the record. */
 static int detach(struct sx_cni_run *run, const struct sx_attachment *rec, bool have_rec,
 		  const char *container_id, const char *ifname)
@@ -368,33 +383,24 @@ static int detach(struct sx_cni_run *run, const struct sx_attachment *rec, bool 
 	/* A main-mode record without a veth index is an ADD that never finished. */
 	if (have_rec && rec->main_mode && rec->host_ifindex) {
 		sx_cni_endpoints_del(conf->pin_dir, rec->ips, rec->n_ips, rec->host_ifindex);
-	} else if (have_rec && !rec->main_mode) {
-		/*
-		 * Socket-only entries carry no veth to tell whose they are: an address
-		 * another attachment holds by now (this one's DEL never came, and its
-		 * address went to a newer pod) stays registered.
-		 */
-		struct sx_endpoint_key keys[SX_STORE_MAX_IPS];
-		struct unclaimed u = { keys, rec->n_ips, container_id, ifname };
-
-		memcpy(keys, rec->ips, sizeof(keys[0]) * (size_t)rec->n_ips);
-		sx_store_foreach(conf->data_dir, conf->name, drop_claimed, &u);
-		sx_cni_endpoints_del(conf->pin_dir, keys, u.n, 0);
 	} else if (main_mode && !sx_link_get(host_name, 0, &host)) {
 		/* An ADD that died midway: whatever is wired to our veth. */
 		sx_cni_endpoints_del_wired(conf->pin_dir, (__u32)host.ifindex);
-	} else if (!main_mode && conf->prev_result) {
+	} else if (!main_mode) {
+		/* The addresses the record names, or without one those of prevResult. */
 		struct sx_endpoint_key keys[SX_STORE_MAX_IPS];
-		struct unclaimed u = { keys, 0, NULL, NULL };
 		char why[256];
+		int n = 0;
 
-		u.n = sx_cni_result_sandbox_addrs(conf->prev_result, keys, SX_STORE_MAX_IPS, why,
-						  sizeof(why));
-		if (u.n > 0) {
-			/* The addresses may belong to a newer pod by now (a repeated DEL). */
-			sx_store_foreach(conf->data_dir, conf->name, drop_claimed, &u);
-			sx_cni_endpoints_del(conf->pin_dir, keys, u.n, 0);
+		if (have_rec) {
+			n = rec->n_ips;
+			memcpy(keys, rec->ips, sizeof(keys[0]) * (size_t)n);
+		} else if (conf->prev_result) {
+			n = sx_cni_result_sandbox_addrs(conf->prev_result, keys, SX_STORE_MAX_IPS, why,
+							sizeof(why));
 		}
+		if (n > 0)
+			endpoints_del_unclaimed(conf, keys, n, container_id, ifname);
 	}
 	if (main_mode && release_link_and_lease(run, host_name, container_id, ifname))
 		return run->err.code;
@@ -417,11 +423,11 @@ int sx_cni_del(struct sx_cni_run *run)
 	have_rec = !sx_store_get(conf->data_dir, conf->name, run->env.container_id, run->env.ifname,
 				 &rec);
 	/*
-	 * Without a record, a chained DEL spares the addresses other records
-	 * claim: an ADD (which holds the lock shared) must not write one between
-	 * that scan and the deletion, so the lock is taken alone from here.
+	 * A chained DEL spares the addresses other records claim: an ADD (which
+	 * holds the lock shared) must not write one between that scan and the
+	 * deletion, so the lock is taken alone from here.
 	 */
-	if (!have_rec && !sx_cni_conf_is_main(conf)) {
+	if (have_rec ? !rec.main_mode : !sx_cni_conf_is_main(conf)) {
 		close(lock);
 		lock = lock_store(conf, true, &run->err);
 		if (lock < 0)

@@ -126,25 +126,6 @@ out:
 	return r;
 }
 
-/* Does an existing link look like the device sockvx creates with this spec? */
-static int vxlan_matches(struct rtnl_link *l, const struct sx_vxlan_spec *s)
-{
-	struct nl_addr *local = NULL;
-	uint32_t port = 0, dev = 0;
-	int same_local;
-
-	if (!rtnl_link_is_vxlan(l) || rtnl_link_vxlan_get_collect_metadata(l) != 1)
-		return -1; /* not ours */
-	rtnl_link_vxlan_get_port(l, &port);
-	rtnl_link_vxlan_get_link(l, &dev);
-	rtnl_link_vxlan_get_local(l, &local);
-	same_local = local && nl_addr_get_len(local) == 4 &&
-		     !memcmp(nl_addr_get_binary_addr(local), &s->local_ip4, 4);
-	if (local)
-		nl_addr_put(local);
-	return port == s->port && (int)dev == s->underlay_ifindex && same_local;
-}
-
 /*
  * Loose reverse-path filtering on the device: a node answers a pod of this
  * node from its underlay address through its own route to the pod's CIDR,
@@ -184,6 +165,18 @@ static void vxlan_spec_of(struct rtnl_link *l, struct sx_vxlan_spec *s)
 	s->port = (__u16)port;
 	s->underlay_ifindex = (int)dev;
 	s->mtu = rtnl_link_get_mtu(l);
+}
+
+/* Does an existing link look like the device sockvx creates with this spec? */
+static int vxlan_matches(struct rtnl_link *l, const struct sx_vxlan_spec *s)
+{
+	struct sx_vxlan_spec have;
+
+	if (!rtnl_link_is_vxlan(l) || rtnl_link_vxlan_get_collect_metadata(l) != 1)
+		return -1; /* not ours */
+	vxlan_spec_of(l, &have);
+	return have.port == s->port && have.underlay_ifindex == s->underlay_ifindex &&
+	       have.local_ip4 == s->local_ip4;
 }
 
 static int vxlan_create(struct nl_sock *sk, const struct sx_vxlan_spec *s)

@@ -112,6 +112,7 @@ static __always_inline int sx_to_host(void)
  * dataplane would short-cut to a pod or a node goes to the host instead when
  * it matches. Flows the dataplane carries end to end are never recorded.
  */
+
 /* The key of p's flow, in p's direction or (reply) in the opposite one. */
 static __always_inline void sx_flow_key_of(const struct sx_pkt *p, bool reply,
 					   struct sx_flow_key *k)
